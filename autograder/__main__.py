@@ -1,0 +1,43 @@
+"""``python -m autograder``: the course's command line.
+
+    python -m autograder release [--check]   regenerate assignments/ from solutions/ with nbgrader
+    python -m autograder demo                 grade the bundled example class with nbgrader
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("release", help="regenerate assignments/ from solutions/ (nbgrader generate_assignment)")
+    rel.add_argument("--check", action="store_true", help="only report whether assignments/ is up to date")
+    demo = sub.add_parser("demo", help="release, then autograde the bundled example submissions with nbgrader")
+    demo.add_argument("--out", default="build/demo", help="course directory to create (default: build/demo)")
+    args = parser.parse_args(argv)
+
+    if args.command == "release":
+        from .course import release
+
+        diffs = release(check_only=args.check)
+        if args.check:
+            if diffs:
+                print("assignments/ is out of date with solutions/ (run `make release`):")
+                print("\n".join(f"  {d}" for d in diffs))
+                return 1
+            print("assignments/ is exactly what nbgrader generates from solutions/.")
+            return 0
+        print("assignments/ regenerated" + (f" ({len(diffs)} file(s) changed)." if diffs else ": nothing changed."))
+        return 0
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo(args.out)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Reading student and reference notebooks: their cells, and only their definitions.
+
+Grading outside a kernel takes only *definitions* from a notebook (imports, functions,
+classes, constant assignments), so exploratory cells, plots and training runs do not execute.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+
+class NotebookError(ValueError):
+    """The file is not a notebook we can read; the message says why in one sentence."""
+
+
+def read_cells(path: str | Path) -> list[dict[str, Any]]:
+    path = Path(path)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotebookError(f"{path.name} does not exist.") from None
+    except UnicodeDecodeError:
+        raise NotebookError(f"{path.name} is not a text file.") from None
+    except json.JSONDecodeError as exc:
+        raise NotebookError(
+            f"{path.name} is not a valid notebook: broken JSON at line {exc.lineno}, column {exc.colno}."
+        ) from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookError(f"{path.name} is not a notebook: it has no list of cells.")
+    cells = []
+    for cell in nb["cells"]:
+        src = cell.get("source", "")
+        cells.append({**cell, "source": "".join(src) if isinstance(src, list) else str(src)})
+    return cells
+
+
+def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_check_cell(cell: dict[str, Any]) -> bool:
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution") and cell.get("cell_type") == "code"
+
+
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _names_only(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, (ast.Tuple, ast.List)) and all(_names_only(e) for e in target.elts)
+
+
+def _is_constant_assignment(node: ast.stmt) -> bool:
+    """``PAD_ID = 0`` or ``A, B = 1, 2``; not ``mask[0] = False`` (that mutates, it defines nothing)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    if not all(t is not None and _names_only(t) for t in targets):
+        return False
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        try:
+            ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False
+        return True
+    return False
+
+
+def definitions(source: str) -> str:
+    """The top-level definitions in ``source``; IPython magics and shell lines are dropped.
+
+    Raises SyntaxError (with the student's line number) when the code does not parse.
+    """
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    tree = ast.parse("\n".join(lines))
+    kept = [n for n in tree.body if isinstance(n, _DEFINITIONS) or _is_constant_assignment(n)]
+    return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+
+
+def code_definitions(path: str | Path) -> str:
+    """Definitions from every code cell of a notebook except the check cells."""
+    parts = []
+    for i, cell in enumerate(read_cells(path)):
+        if cell.get("cell_type") != "code" or is_check_cell(cell):
+            continue
+        try:
+            parts.append(definitions(cell["source"]))
+        except SyntaxError as exc:
+            raise NotebookError(f"Cell {i + 1} has a syntax error on its line {exc.lineno}: {exc.msg}.") from None
+    return "\n\n".join(p for p in parts if p)
+
+
+def load_namespace(path: str | Path, extra_source: str = "") -> dict[str, Any]:
+    """Execute a notebook's definitions (then ``extra_source``) in a fresh namespace.
+
+    The code runs in this process: use it for trusted notebooks (references, the project's
+    tests) or inside a sandbox.
+    """
+    namespace: dict[str, Any] = {"__name__": "__student__"}
+    code = code_definitions(path)
+    exec(compile(code, f"<{Path(path).name}>", "exec"), namespace)  # noqa: S102
+    if extra_source:
+        exec(compile(extra_source, "<extra>", "exec"), namespace)  # noqa: S102
+    return namespace

@@ -1,0 +1,100 @@
+"""The registry of graded items: the one source of points.
+
+An *item* is what one check cell grades (usually one function the student writes). Each item
+belongs to a stage (the nbgrader assignment id, which is the folder name under ``solutions/``)
+and is worth a number of points. The nbgrader metadata of the check cell must carry the same
+``grade_id`` and ``points`` (``tests/test_registry.py`` checks this).
+
+Graders (pytest tests under ``autograder/graders``) name the item they belong to; the public
+graders ship to students, the hidden ones stay in the instructor's repository.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str  # nbgrader assignment id, e.g. "01_dot_product_attention"
+    notebook: str  # notebook file name inside the stage folder
+    title: str
+
+    @property
+    def number(self) -> str:
+        return self.id.split("_", 1)[0]
+
+    @property
+    def grader_module(self) -> str:
+        """File name of this stage's grader modules (public and hidden)."""
+        return f"test_{self.id}.py"
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str  # also the nbgrader grade_id of the check cell
+    stage: str
+    points: float
+    title: str
+    # Fully qualified torch functions the student's code must not call for this item:
+    # using one scores zero for the item and the report says which.
+    forbidden: tuple[str, ...] = field(default=())
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("01_dot_product_attention", "dot_product_attention.ipynb", "Dot-product self-attention"),
+    Stage("02_qkv_projections", "qkv_projections.ipynb", "Queries, keys and values"),
+    Stage("03_scaling_and_masking", "scaling_and_masking.ipynb", "Scaling and masking"),
+)
+
+_SDPA = "torch.nn.functional.scaled_dot_product_attention"
+
+ITEMS: tuple[Item, ...] = (
+    Item("softmax", "01_dot_product_attention", 4, "A numerically stable softmax"),
+    Item("dot_product_attention", "01_dot_product_attention", 6, "Parameter-free self-attention"),
+    Item("project_qkv", "02_qkv_projections", 3, "Projecting x to queries, keys and values"),
+    Item("self_attention", "02_qkv_projections", 3, "Self-attention with W_q, W_k, W_v"),
+    Item("cross_attention", "02_qkv_projections", 4, "Cross-attention: queries from z"),
+    Item(
+        "scaled_dot_product_attention",
+        "03_scaling_and_masking",
+        9,
+        "Scaled dot-product attention with masks",
+        forbidden=(_SDPA,),
+    ),
+    Item("causal_mask", "03_scaling_and_masking", 3, "The causal mask"),
+    Item("padding_mask", "03_scaling_and_masking", 3, "The padding mask"),
+)
+
+_ITEMS_BY_ID = {item.id: item for item in ITEMS}
+_STAGES_BY_ID = {stage.id: stage for stage in STAGES}
+
+
+class UnknownItem(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its argument; we want a sentence
+        return str(self.args[0])
+
+
+def item(item_id: str) -> Item:
+    try:
+        return _ITEMS_BY_ID[item_id]
+    except KeyError:
+        known = ", ".join(sorted(_ITEMS_BY_ID))
+        raise UnknownItem(f"There is no graded item called {item_id!r}. Known items: {known}.") from None
+
+
+def stage(stage_id: str) -> Stage:
+    try:
+        return _STAGES_BY_ID[stage_id]
+    except KeyError:
+        known = ", ".join(_STAGES_BY_ID)
+        raise UnknownItem(f"There is no stage called {stage_id!r}. Known stages: {known}.") from None
+
+
+def items_of(stage_id: str) -> tuple[Item, ...]:
+    stage(stage_id)
+    return tuple(i for i in ITEMS if i.stage == stage_id)
+
+
+def max_points(stage_id: str) -> float:
+    return float(sum(i.points for i in items_of(stage_id)))

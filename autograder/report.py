@@ -1,0 +1,68 @@
+"""Render item results for people: plain text (check cells, terminals) and Markdown."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from .catalogue import text
+from .results import GraderResult, ItemResult
+
+PASS, FAIL = "✓", "✗"
+
+
+def _failure_lines(g: GraderResult, indent: str) -> list[str]:
+    lines = [f"{indent}{g.message}"]
+    if g.evidence:
+        if g.evidence.expected or g.evidence.got:
+            lines.append(f"{indent}{text('report.expected')}: {g.evidence.expected}")
+            lines.append(f"{indent}{text('report.got')}:      {g.evidence.got}")
+        lines += [f"{indent}{d}" for d in g.evidence.details]
+    if g.misconception:
+        lines.append(f"{indent}{text('report.likely')}: {g.misconception}")
+    if g.hint:
+        lines.append(f"{indent}{text('report.hint')}: {g.hint}")
+    return lines
+
+
+def item_text(result: ItemResult) -> str:
+    r = result
+    lines = [text("report.header", title=r.item.title, item=r.item.id, score=r.score, points=r.max_points)]
+    lines += [f"  ! {n}" for n in r.notes]
+    failed = [g for g in r.graders if not g.passed]
+    if r.graders:
+        lines.append("  " + (text("report.all_passed", n=len(r.graders)) if not failed
+                             else text("report.some_failed", passed=r.passed, n=len(r.graders))))
+    forbidden = next((g for g in r.graders if g.forbidden), None)
+    if forbidden:
+        lines.append(f"  ! {forbidden.message}")
+    # When every check failed for the same reason (a stub, a missing function), say it once.
+    if failed and len(failed) == len(r.graders) and len({g.message for g in failed}) == 1 and len(failed) > 1:
+        lines.append(f"  {FAIL} {failed[0].message}")
+        return "\n".join(lines)
+    for g in r.graders:
+        tag = f" {text('report.hidden_note')}" if g.visibility == "hidden" else ""
+        lines.append(f"  {PASS if g.passed else FAIL} {g.title}{tag}")
+        if not g.passed and not g.forbidden:
+            lines += _failure_lines(g, "      ")
+    return "\n".join(lines)
+
+
+def items_markdown(results: Sequence[ItemResult]) -> str:
+    """A Markdown report: a summary table, then the failed checks with their evidence."""
+    total = sum(r.score for r in results)
+    out = ["| item | points | checks passed |", "| --- | ---: | ---: |"]
+    for r in results:
+        out.append(f"| {r.item.title} (`{r.item.id}`) | {r.score:g} / {r.max_points:g} | {r.passed} / {len(r.graders)} |")
+    out.append(f"| **total** | **{total:g} / {sum(r.max_points for r in results):g}** | |")
+    for r in results:
+        if r.score < r.max_points:
+            out += ["", f"### {r.item.title} (`{r.item.id}`)", "", "```text", item_text(r), "```"]
+    return "\n".join(out) + "\n"
+
+
+def score_badge_html(result: ItemResult) -> str:
+    full = result.score >= result.max_points
+    colour = "#1a7f37" if full else ("#9a6700" if result.score > 0 else "#cf222e")
+    label = html.escape(f"{result.score:g} / {result.max_points:g} points")
+    return f'<span style="font-weight:600;color:{colour}">{label}</span>'

@@ -1,0 +1,65 @@
+"""The result model: one per grader, one per item. Every report is rendered from these."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .failures import Evidence
+from .registry import Item
+
+
+@dataclass
+class GraderResult:
+    item: str
+    name: str  # the test function's name, e.g. "test_rows_sum_to_one"
+    title: str  # the sentence the learner reads
+    visibility: str  # "public" or "hidden"
+    weight: float = 1.0
+    status: str = "passed"  # "passed", "failed" or "error" (a grader bug)
+    message: str = ""
+    evidence: Evidence | None = None
+    hint: str | None = None
+    misconception: str | None = None
+    forbidden: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class ItemResult:
+    item: Item
+    graders: list[GraderResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # engine-level messages (hidden graders missing, ...)
+    incomplete: bool = False  # some graders that should have run could not
+
+    @property
+    def max_points(self) -> float:
+        return float(self.item.points)
+
+    @property
+    def score(self) -> float:
+        if self.incomplete or not self.graders or any(g.forbidden for g in self.graders):
+            return 0.0
+        total = sum(g.weight for g in self.graders)
+        earned = sum(g.weight for g in self.graders if g.passed)
+        # Rounded down to 2 decimals so a nearly-all-passed item never shows as full marks.
+        return int(self.max_points * earned / total * 100) / 100
+
+    @property
+    def passed(self) -> int:
+        return sum(g.passed for g in self.graders)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "item": self.item.id,
+            "stage": self.item.stage,
+            "score": self.score,
+            "max_score": self.max_points,
+            "notes": list(self.notes),
+            "graders": [
+                {k: v for k, v in asdict(g).items() if v not in (None, "", [])} for g in self.graders
+            ],
+        }

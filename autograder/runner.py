@@ -1,0 +1,160 @@
+"""Run an item's graders (pytest tests) against a student and collect one result per grader.
+
+pytest runs in this process with a plugin that provides the ``student`` fixture, keeps only
+the requested items' graders and records each outcome as a :class:`GraderResult`. Nothing of
+pytest's own output, and no grader source line, reaches the learner: failures are read from
+the exception objects the graders raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import registry
+from .catalogue import text
+from .failures import ForbiddenCall, GraderFailure
+from .results import GraderResult, ItemResult
+
+GRADERS_DIR = Path(__file__).parent / "graders"
+PUBLIC_DIR = GRADERS_DIR / "public"
+HIDDEN_DIR = GRADERS_DIR / "hidden"
+
+
+def hidden_graders_present() -> bool:
+    return (HIDDEN_DIR / "__init__.py").is_file()
+
+
+class _GradingPlugin:
+    def __init__(self, student: Any, item_ids: set[str]) -> None:
+        self._student = student
+        self.item_ids = item_ids
+        self.results: list[GraderResult] = []
+        self.broken: list[str] = []  # collection errors: grader bugs
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "grader(item, title, weight=1.0): a grader of a registry item")
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Any:
+        item = registry.item(request.node.get_closest_marker("grader").args[0])
+        return self._student.for_item(item.forbidden)
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        keep, drop = [], []
+        for it in items:
+            mark = it.get_closest_marker("grader")
+            (keep if mark and mark.args[0] in self.item_ids else drop).append(it)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.broken.append(str(report.longrepr).strip().splitlines()[-1])
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self.results.append(_to_result(item, call))
+
+
+def _to_result(item: pytest.Item, call: pytest.CallInfo) -> GraderResult:
+    mark = item.get_closest_marker("grader")
+    item_id, title_key = mark.args[0], mark.args[1]
+    path = str(item.path)
+    result = GraderResult(
+        item=item_id,
+        name=item.name,
+        title=text(title_key),
+        visibility="hidden" if str(HIDDEN_DIR) in path else "public",
+        weight=float(mark.kwargs.get("weight", 1.0)),
+    )
+    exc = call.excinfo.value if call.excinfo else None
+    if exc is None:
+        return result
+    if isinstance(exc, GraderFailure):
+        result.status = "failed"
+        result.message = exc.message
+        result.evidence = exc.evidence
+        result.hint = exc.hint
+        result.misconception = exc.misconception
+        result.forbidden = isinstance(exc, ForbiddenCall)
+    else:  # the grader itself broke; the learner is told it is not their fault
+        result.status = "error"
+        result.message = text("report.internal_error", error=f"{type(exc).__name__}: {exc}")
+    return result
+
+
+def grader_files(stage_ids: Iterable[str], *, hidden: bool) -> list[Path]:
+    files = []
+    for sid in sorted(set(stage_ids)):
+        module = registry.stage(sid).grader_module
+        files.append(PUBLIC_DIR / module)
+        if hidden and (HIDDEN_DIR / module).is_file():
+            files.append(HIDDEN_DIR / module)
+    return files
+
+
+@contextlib.contextmanager
+def _quiet_pytest_env() -> Iterator[None]:
+    """No third-party pytest plugins and no user PYTEST_ADDOPTS inside a grading run."""
+    saved = {k: os.environ.get(k) for k in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS")}
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_items(student: Any, item_ids: Iterable[str], *, hidden: bool = False) -> list[ItemResult]:
+    """Grade ``item_ids`` (public graders, plus hidden ones when ``hidden``) against ``student``."""
+    items = [registry.item(i) for i in item_ids]
+    plugin = _GradingPlugin(student, {i.id for i in items})
+    results = {i.id: ItemResult(i) for i in items}
+    if hidden and not hidden_graders_present():
+        for r in results.values():
+            r.incomplete = True
+            r.notes.append(text("report.hidden_missing"))
+        hidden = False
+    args = [
+        *map(str, grader_files((i.stage for i in items), hidden=hidden)),
+        "-c", str(GRADERS_DIR / "pytest.ini"),
+        "--rootdir", str(GRADERS_DIR),
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-p", "no:warnings",
+        "-p", "no:faulthandler",
+        "--noconftest",
+        "--assert=plain",
+        "--import-mode=importlib",
+        "-s",
+    ]
+    sink = io.StringIO()
+    with _quiet_pytest_env(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[plugin])
+    for g in plugin.results:
+        results[g.item].graders.append(g)
+    if plugin.broken or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        reason = "; ".join(plugin.broken) or f"pytest exit code {int(code)}"
+        for r in results.values():
+            r.incomplete = True
+            r.notes.append(text("report.internal_error", error=reason))
+    for r in results.values():
+        if not r.graders and not r.incomplete:
+            r.incomplete = True
+            r.notes.append(text("report.internal_error", error=f"no grader found for item {r.item.id!r}"))
+    return list(results.values())

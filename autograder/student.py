@@ -1,0 +1,227 @@
+"""The ``student`` object that graders talk to.
+
+Graders never touch the student's namespace directly: they ask the student object for a
+function and call it. :class:`LocalStudent` runs the student's code in this process (a check
+cell in the kernel, ``nbgrader autograde``, the project's tests); a sandboxed proxy with the
+same interface can run it in another process without changing a grader.
+
+Every call is guarded: the student's prints and warnings are captured (a check cell must not
+write to stderr), a time limit stops infinite loops, exceptions become a one-line failure that
+points at the student's own line, and calls to built-ins the item forbids are detected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import linecache
+import signal
+import sys
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from .catalogue import text
+from .failures import (
+    Evidence,
+    ForbiddenCall,
+    MissingDefinition,
+    NotImplementedYet,
+    StudentCodeError,
+    StudentTimeout,
+)
+
+DEFAULT_TIME_LIMIT_S = 10.0
+
+_ENGINE_DIR = __file__.rsplit("/", 1)[0]
+
+
+class _Alarm(BaseException):
+    """Raised inside student code when its time is up (BaseException: a bare except won't eat it)."""
+
+
+class LocalStudent:
+    """The student's definitions, living in ``namespace`` (a notebook's globals, or an exec'd dict)."""
+
+    def __init__(
+        self,
+        namespace: Mapping[str, Any],
+        *,
+        time_limit: float = DEFAULT_TIME_LIMIT_S,
+        last_error: BaseException | None = None,
+        forbidden: tuple[str, ...] = (),
+    ) -> None:
+        self.namespace = namespace
+        self.time_limit = time_limit
+        self.last_error = last_error  # the last exception a notebook cell raised, if any
+        self.forbidden = forbidden
+
+    def for_item(self, forbidden: tuple[str, ...]) -> LocalStudent:
+        return LocalStudent(
+            self.namespace, time_limit=self.time_limit, last_error=self.last_error, forbidden=forbidden
+        )
+
+    # -- lookup -------------------------------------------------------------------------------
+    def function(self, name: str, *, trusted: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+        """The student's function ``name``, wrapped so that every call is guarded.
+
+        ``trusted`` replaces names in the function's globals during each call: a later stage
+        runs the student's new code on top of trusted building blocks, so a bug in an earlier
+        stage never costs points twice.
+        """
+        obj = self.namespace.get(name)
+        if obj is None:
+            raise self._missing(name)
+        if not callable(obj):
+            raise MissingDefinition(text("fail.not_callable", name=name, kind=type(obj).__name__))
+        return _Guarded(name, obj, self, trusted or {})
+
+    def _missing(self, name: str) -> MissingDefinition:
+        candidates = [k for k, v in self.namespace.items() if callable(v) and not k.startswith("_")]
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+        if close:
+            return MissingDefinition(text("fail.missing_renamed", name=name, candidate=close[0]))
+        if self.last_error is not None:
+            return MissingDefinition(
+                text("fail.missing_after_error", name=name, error=_one_line(self.last_error))
+            )
+        return MissingDefinition(text("fail.missing", name=name))
+
+
+class _Guarded:
+    def __init__(self, name: str, fn: Callable[..., Any], owner: LocalStudent, trusted: Mapping[str, Any]):
+        self.name = name
+        self.fn = fn
+        self.owner = owner
+        self.trusted = trusted
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        spy = _ForbiddenSpy(self.owner.forbidden)
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with (
+                _patched_globals(self.fn, self.trusted),
+                contextlib.redirect_stdout(out),
+                contextlib.redirect_stderr(err),
+                warnings.catch_warnings(),
+                _time_limit(self.owner.time_limit),
+                spy,
+            ):
+                warnings.simplefilter("ignore")
+                result = self.fn(*args, **kwargs)
+        except _Alarm:
+            raise StudentTimeout(text("fail.timeout", name=self.name, seconds=self.owner.time_limit)) from None
+        except NotImplementedError:
+            raise NotImplementedYet(text("fail.not_implemented", name=self.name)) from None
+        except Exception as exc:  # the student's bug, reported as one line pointing at their code
+            raise StudentCodeError(
+                text("fail.raised", name=self.name, error=_one_line(exc)),
+                evidence=Evidence(details=_student_frames(exc)),
+            ) from None
+        if spy.seen:
+            raise ForbiddenCall(text("fail.forbidden", name=self.name, forbidden=spy.seen[0]))
+        return result
+
+
+@contextlib.contextmanager
+def _patched_globals(fn: Callable[..., Any], trusted: Mapping[str, Any]) -> Iterator[None]:
+    if not trusted:
+        yield
+        return
+    glb = getattr(fn, "__globals__", None)
+    if glb is None:
+        yield
+        return
+    missing = object()
+    saved = {k: glb.get(k, missing) for k in trusted}
+    glb.update(trusted)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is missing:
+                glb.pop(k, None)
+            else:
+                glb[k] = v
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """SIGALRM-based limit: works in a kernel's main thread on POSIX; elsewhere no limit."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def on_alarm(signum, frame):  # noqa: ARG001
+        raise _Alarm()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _ForbiddenSpy:
+    """Notices calls to forbidden torch functions, however they are reached.
+
+    A TorchFunctionMode sees ``F.scaled_dot_product_attention`` and its aliases; a
+    TorchDispatchMode sees the aten kernels behind them (``torch.ops.aten...``).
+    """
+
+    def __init__(self, forbidden: tuple[str, ...]) -> None:
+        self.patterns = {q.rsplit(".", 1)[-1]: q for q in forbidden}
+        self.seen: list[str] = []
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _ForbiddenSpy:
+        if self.patterns and "torch" in sys.modules:
+            from torch.overrides import TorchFunctionMode
+            from torch.utils._python_dispatch import TorchDispatchMode
+
+            spy = self
+
+            class FunctionSpy(TorchFunctionMode):
+                def __torch_function__(self, func, types, args=(), kwargs=None):
+                    spy._note(getattr(func, "__name__", ""))
+                    return func(*args, **(kwargs or {}))
+
+            class DispatchSpy(TorchDispatchMode):
+                def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                    spy._note(str(getattr(func, "__name__", func)))
+                    return func(*args, **(kwargs or {}))
+
+            self._stack.enter_context(FunctionSpy())
+            self._stack.enter_context(DispatchSpy())
+        return self
+
+    def _note(self, op_name: str) -> None:
+        for pattern, qualified in self.patterns.items():
+            if pattern in op_name and qualified not in self.seen:
+                self.seen.append(qualified)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {msg[0]}" if msg else type(exc).__name__
+
+
+def _student_frames(exc: BaseException, limit: int = 2) -> list[str]:
+    """Where in the student's code it broke: their frames only, never the engine's or a library's."""
+    frames = []
+    for fs in traceback.extract_tb(exc.__traceback__):
+        fname = fs.filename or ""
+        if fname.startswith(_ENGINE_DIR) or "site-packages" in fname or "/lib/python" in fname:
+            continue
+        line = (fs.line or linecache.getline(fname, fs.lineno or 0)).strip()
+        frames.append(f"in `{fs.name}`, line {fs.lineno}: {line}" if line else f"in `{fs.name}`, line {fs.lineno}")
+    return frames[-limit:]

@@ -1,0 +1,79 @@
+"""Shared helpers for the project's tests: paths, namespaces, grading, the mutant corpus."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import registry
+from autograder.catalogue import text
+from autograder.notebook import load_namespace
+from autograder.report import item_text
+from autograder.results import ItemResult
+from autograder.runner import run_items
+from autograder.student import LocalStudent
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "solutions"
+ASSIGNMENTS = REPO / "assignments"
+MUTANTS = Path(__file__).parent / "mutants"
+STAGE_IDS = [s.id for s in registry.STAGES]
+
+
+def notebook(root: Path, stage_id: str) -> Path:
+    return root / stage_id / registry.stage(stage_id).notebook
+
+
+def grade(namespace: dict, stage_id: str, *, hidden: bool = True) -> dict[str, ItemResult]:
+    items = [i.id for i in registry.items_of(stage_id)]
+    return {r.item.id: r for r in run_items(LocalStudent(namespace), items, hidden=hidden)}
+
+
+def reference_namespace(stage_id: str, extra_source: str = "") -> dict:
+    return load_namespace(notebook(SOLUTIONS, stage_id), extra_source)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: Path
+    stage: str
+    summary: str  # the misconception, in one sentence (the module docstring)
+    loses: tuple[str, ...]  # items that must lose points
+    says: str  # a catalogue key ("why.*", "hint.*") or a literal the feedback must contain
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage[:2]}-{self.path.stem}"
+
+    @property
+    def source(self) -> str:
+        return self.path.read_text()
+
+    @property
+    def expected_feedback(self) -> str:
+        return text(self.says) if self.says.startswith(("why.", "hint.")) else self.says
+
+
+def _constants(path: Path) -> tuple[str, dict]:
+    tree = ast.parse(path.read_text())
+    consts = {
+        n.targets[0].id: ast.literal_eval(n.value)
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and n.targets[0].id.isupper()
+    }
+    return ast.get_docstring(tree) or "", consts
+
+
+def mutants(stage_id: str | None = None) -> list[Mutant]:
+    found = []
+    for path in sorted(MUTANTS.glob("*/*.py")):
+        if stage_id and path.parent.name != stage_id:
+            continue
+        doc, consts = _constants(path)
+        found.append(Mutant(path, path.parent.name, doc, tuple(consts["LOSES"]), consts["SAYS"]))
+    return found
+
+
+def feedback(result: ItemResult) -> str:
+    return item_text(result)
