@@ -136,6 +136,9 @@ EN: dict[str, str] = {
     "why.padding_inverted": "The padding mask is inverted: True must mark real tokens (may attend), False the padding.",
     "why.padding_shape": "The mask has shape (batch, S): it needs two singleton axes, (batch, 1, 1, S), to broadcast over heads and queries.",
     "why.padding_fixed_zero": "The pad id is hard-coded as 0: use the pad_id argument.",
+    # --- stages 04-06 (multi-head attention, positional encoding, encoder and decoder) --------
+    # --- hardened grading (sandboxed worker, batch grading) ------------------------------------
+    # --- course tools (release, demo, class table) ---------------------------------------------
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -21,13 +21,14 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .catalogue import text
 from .failures import (
     Evidence,
     ForbiddenCall,
+    GraderFailure,
     MissingDefinition,
     NotImplementedYet,
     StudentCodeError,
@@ -79,6 +80,16 @@ class LocalStudent:
             raise MissingDefinition(text("fail.not_callable", name=name, kind=type(obj).__name__))
         return _Guarded(name, obj, self, trusted or {})
 
+    def build(self, name: str, *args: Any, trusted: Mapping[str, Any] | None = None, **kwargs: Any) -> ModuleHandle:
+        """An instance of the student's class ``name`` (an ``nn.Module``), behind a handle."""
+        cls = self.namespace.get(name)
+        if cls is None:
+            raise self._missing(name)
+        if not isinstance(cls, type):
+            raise MissingDefinition(text("fail.not_callable", name=name, kind=type(cls).__name__))
+        module = _guarded(name, self, trusted or {}, cls, cls, *args, **kwargs)
+        return ModuleHandle(name, module, self, trusted or {})
+
     def _missing(self, name: str) -> MissingDefinition:
         candidates = [k for k, v in self.namespace.items() if callable(v) and not k.startswith("_")]
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
@@ -92,6 +103,8 @@ class LocalStudent:
 
 
 class _Guarded:
+    """A student's function; every call runs under the guard."""
+
     def __init__(self, name: str, fn: Callable[..., Any], owner: LocalStudent, trusted: Mapping[str, Any]):
         self.name = name
         self.fn = fn
@@ -99,39 +112,168 @@ class _Guarded:
         self.trusted = trusted
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        spy = _ForbiddenSpy(self.owner.forbidden)
-        out, err = io.StringIO(), io.StringIO()
-        try:
-            with (
-                _patched_globals(self.fn, self.trusted),
-                contextlib.redirect_stdout(out),
-                contextlib.redirect_stderr(err),
-                warnings.catch_warnings(),
-                _time_limit(self.owner.time_limit),
-                spy,
-            ):
-                warnings.simplefilter("ignore")
-                result = self.fn(*args, **kwargs)
-        except _Alarm:
-            raise StudentTimeout(text("fail.timeout", name=self.name, seconds=self.owner.time_limit)) from None
-        except NotImplementedError:
-            raise NotImplementedYet(text("fail.not_implemented", name=self.name)) from None
-        except Exception as exc:  # the student's bug, reported as one line pointing at their code
-            raise StudentCodeError(
-                text("fail.raised", name=self.name, error=_one_line(exc)),
-                evidence=Evidence(details=_student_frames(exc)),
-            ) from None
-        if spy.seen:
-            raise ForbiddenCall(text("fail.forbidden", name=self.name, forbidden=spy.seen[0]))
-        return result
+        return _guarded(self.name, self.owner, self.trusted, self.fn, self.fn, *args, **kwargs)
+
+    def grad(self, *args: Any, grad_outputs: Sequence[Any], **kwargs: Any) -> tuple[Any, list[Any]]:
+        """Call, then backpropagate Σ_i ⟨out_i, grad_outputs_i⟩.
+
+        Returns the outputs (detached) and the gradient of every tensor argument that requires
+        grad, in argument order (None where no gradient reached it). Graders use this rather
+        than calling ``backward`` on outputs themselves, so that a sandboxed student, whose
+        outputs arrive as plain data, answers the same question.
+        """
+        return _with_grad(lambda *a, **k: self(*a, **k), self.name, self.owner, args, kwargs, grad_outputs)
+
+
+def _guarded(name: str, owner: LocalStudent, trusted: Mapping[str, Any], globals_of: Any,
+             fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` with the student's output captured, a time limit and the forbidden-call spy."""
+    spy = _ForbiddenSpy(owner.forbidden)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with (
+            _patched_globals(globals_of, trusted),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            warnings.catch_warnings(),
+            _time_limit(owner.time_limit),
+            spy,
+        ):
+            warnings.simplefilter("ignore")
+            result = fn(*args, **kwargs)
+    except _Alarm:
+        raise StudentTimeout(text("fail.timeout", name=name, seconds=owner.time_limit)) from None
+    except NotImplementedError:
+        raise NotImplementedYet(text("fail.not_implemented", name=name)) from None
+    except GraderFailure:
+        raise
+    except Exception as exc:  # the student's bug, reported as one line pointing at their code
+        raise StudentCodeError(
+            text("fail.raised", name=name, error=_one_line(exc)),
+            evidence=Evidence(details=_student_frames(exc)),
+        ) from None
+    if spy.seen:
+        raise ForbiddenCall(text("fail.forbidden", name=name, forbidden=spy.seen[0]))
+    return result
+
+
+def _with_grad(call: Callable[..., Any], name: str, owner: LocalStudent, args: Sequence[Any],
+               kwargs: Mapping[str, Any], grad_outputs: Sequence[Any]) -> tuple[Any, list[Any]]:
+    import torch
+
+    outputs = call(*args, **kwargs)
+    outs = outputs if isinstance(outputs, tuple) else (outputs,)
+    wanted = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+    pairs = [(o, g) for o, g in zip(outs, grad_outputs)
+             if g is not None and isinstance(o, torch.Tensor) and o.requires_grad]
+    grads: list[Any] = [None] * len(wanted)
+    if pairs and wanted:
+        loss = sum((o * g).sum() for o, g in pairs)
+        grads = list(_guarded(name, owner, {}, None, torch.autograd.grad, loss, wanted, allow_unused=True))
+    by_id = {id(a): g for a, g in zip(wanted, grads)}
+    detached = tuple(o.detach() if isinstance(o, torch.Tensor) else o for o in outs)
+    return (detached if isinstance(outputs, tuple) else detached[0]), [by_id.get(id(a)) for a in args]
+
+
+class ModuleHandle:
+    """A student's ``nn.Module``, seen only through calls that a sandbox proxy can make too.
+
+    Graders build modules with ``student.build(...)`` and use only these methods: tensors go in
+    and come out as data; nothing else of the student's object reaches the grader.
+    """
+
+    def __init__(self, name: str, module: Any, owner: LocalStudent, trusted: Mapping[str, Any]):
+        self.name = name
+        self._module = module
+        self._owner = owner
+        self._trusted = trusted
+
+    def _run(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return _guarded(label, self._owner, self._trusted, type(self._module), fn, *args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The forward pass."""
+        return self._run(f"{self.name}.forward", self._module, *args, **kwargs)
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Another method of the module (``encode``, ``split_heads``, ...)."""
+        fn = getattr(self._module, method, None)
+        if not callable(fn):
+            raise MissingDefinition(text("fail.missing", name=f"{self.name}.{method}"))
+        return self._run(f"{self.name}.{method}", fn, *args, **kwargs)
+
+    def grad(self, *args: Any, grad_outputs: Sequence[Any], method: str = "forward",
+             **kwargs: Any) -> tuple[Any, list[Any], dict[str, Any]]:
+        """Forward (or ``method``), then backpropagate Σ⟨out_i, grad_outputs_i⟩.
+
+        Returns (outputs, gradients of the tensor arguments, gradients of the parameters by
+        name; None where no gradient arrived).
+        """
+        import torch
+
+        params = dict(self._module.named_parameters())
+        for p in params.values():
+            p.grad = None
+        fn = self._module if method == "forward" else getattr(self._module, method)
+        call = lambda *a, **k: self._run(f"{self.name}.{method}", fn, *a, **k)  # noqa: E731
+        outputs = call(*args, **kwargs)
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        pairs = [(o, g) for o, g in zip(outs, grad_outputs)
+                 if g is not None and isinstance(o, torch.Tensor) and o.requires_grad]
+        wanted = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+        leaves = wanted + list(params.values())
+        grads: list[Any] = [None] * len(leaves)
+        if pairs and leaves:
+            loss = sum((o * g).sum() for o, g in pairs)
+            grads = list(self._run(f"{self.name}.backward", torch.autograd.grad, loss, leaves, allow_unused=True))
+        arg_grads = {id(a): g for a, g in zip(wanted, grads[: len(wanted)])}
+        param_grads = dict(zip(params, grads[len(wanted):]))
+        detached = tuple(o.detach() if isinstance(o, torch.Tensor) else o for o in outs)
+        return ((detached if isinstance(outputs, tuple) else detached[0]),
+                [arg_grads.get(id(a)) for a in args], param_grads)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v.detach().clone() for k, v in self._run(f"{self.name}.state_dict", self._module.state_dict).items()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        self._run(f"{self.name}.load_state_dict", self._module.load_state_dict, dict(state), strict=strict)
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {k: tuple(v.shape) for k, v in self._module.named_parameters()}
+
+    def buffer_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {k: tuple(v.shape) for k, v in self._module.named_buffers()}
+
+    def submodule_types(self) -> dict[str, str]:
+        """Every submodule's qualified class name, e.g. {'w_q': 'torch.nn.modules.linear.Linear'}."""
+        return {k: f"{type(m).__module__}.{type(m).__qualname__}" for k, m in self._module.named_modules() if k}
+
+    def train(self, mode: bool = True) -> None:
+        self._module.train(mode)
+
+    def eval(self) -> None:
+        self._module.train(False)
+
+    def to(self, *args: Any, **kwargs: Any) -> None:
+        self._run(f"{self.name}.to", self._module.to, *args, **kwargs)
+
+
+def _globals_of(obj: Any) -> dict[str, Any] | None:
+    """The namespace a student's function or class was defined in."""
+    if hasattr(obj, "__globals__"):
+        return obj.__globals__
+    for attr in vars(obj).values() if isinstance(obj, type) else ():
+        if hasattr(attr, "__globals__"):
+            return attr.__globals__
+    return None
 
 
 @contextlib.contextmanager
-def _patched_globals(fn: Callable[..., Any], trusted: Mapping[str, Any]) -> Iterator[None]:
-    if not trusted:
+def _patched_globals(obj: Any, trusted: Mapping[str, Any]) -> Iterator[None]:
+    if not trusted or obj is None:
         yield
         return
-    glb = getattr(fn, "__globals__", None)
+    glb = _globals_of(obj)
     if glb is None:
         yield
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from autograder.dsl import grader
-from autograder.expect import expect_array, expect_finite, expect_tuple
+from autograder.expect import expect_array, expect_finite, expect_tuple, fail
 from autograder.graders import torch_oracles as t
 
 
@@ -23,14 +23,13 @@ def test_sdpa_2d_causal_mask_over_heads(student):
 def test_sdpa_gradients_finite_with_fully_masked_row(student):
     q, k, v = (t.randn(1, 3, 4, seed=s).requires_grad_() for s in (210, 211, 212))
     mask = torch.tensor([[True, False, True], [False, False, False], [True, True, True]])
-    out, _ = expect_tuple(student.function("scaled_dot_product_attention")(q, k, v, mask=mask), 2,
-                          "scaled_dot_product_attention", "out and weights")
-    if out.requires_grad:
-        grads = torch.autograd.grad(out.sum(), (q, k, v), allow_unused=True)
-        for name, g in zip("qkv", grads):
-            if g is not None:
-                expect_finite(g, f"the gradient with respect to {name} with a fully masked row",
-                              hint="hint.fully_masked")
+    fn = student.function("scaled_dot_product_attention")
+    outputs, grads = fn.grad(q, k, v, mask=mask, grad_outputs=[torch.ones(1, 3, 4, dtype=q.dtype), None])
+    expect_tuple(outputs, 2, "scaled_dot_product_attention", "out and weights")
+    for name, g in zip("qkv", grads):
+        if g is None:
+            raise fail("fail.no_grad", what=name, hint="hint.torch_only")
+        expect_finite(g, f"the gradient with respect to {name} with a fully masked row", hint="hint.fully_masked")
 
 
 @grader("causal_mask", "causal.values")
