@@ -38,7 +38,17 @@ class GraderFailure(AssertionError):
 
 
 class StudentCodeError(GraderFailure):
-    """The student's code raised while a grader called it."""
+    """The student's code raised while a grader called it.
+
+    ``error_types`` names the exception's class and its bases, most specific first (for
+    ``ValueError``: ``("ValueError", "Exception", "BaseException", "object")``), so that a grader
+    can expect a particular exception without holding the exception object (a sandbox proxy
+    fills it from the worker's report).
+    """
+
+    def __init__(self, message: str, *, error_types: tuple[str, ...] = (), **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.error_types = tuple(error_types)
 
 
 class MissingDefinition(GraderFailure):

@@ -151,6 +151,7 @@ def _guarded(name: str, owner: LocalStudent, trusted: Mapping[str, Any], globals
         raise StudentCodeError(
             text("fail.raised", name=name, error=_one_line(exc)),
             evidence=Evidence(details=_student_frames(exc)),
+            error_types=tuple(c.__name__ for c in type(exc).__mro__),
         ) from None
     if spy.seen:
         raise ForbiddenCall(text("fail.forbidden", name=name, forbidden=spy.seen[0]))
