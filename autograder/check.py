@@ -19,7 +19,7 @@ from .catalogue import text
 from .report import item_text, score_badge_html
 from .results import ItemResult
 from .runner import run_items
-from .student import LocalStudent
+from .student import DEFAULT_TIME_LIMIT_S, LocalStudent
 
 RESULT_MIME = "application/vnd.autograder.result+json"
 
@@ -57,14 +57,21 @@ def _notebook_namespace() -> dict[str, Any]:
     return vars(sys.modules["__main__"])
 
 
-def check(item_id: str, *, hidden: bool = False, namespace: dict[str, Any] | None = None) -> CheckResult:
+def check(
+    item_id: str,
+    *,
+    hidden: bool = False,
+    namespace: dict[str, Any] | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT_S,
+) -> CheckResult:
     """Grade one item against the notebook's definitions and print what passed and what did not.
 
-    ``hidden=True`` (used in the instructor's copy) adds the hidden graders.
+    ``hidden=True`` (used in the instructor's copy) adds the hidden graders. ``time_limit`` is
+    per call of the student's code, in seconds.
     """
     item = registry.item(item_id)
     ns = namespace if namespace is not None else _notebook_namespace()
-    student = LocalStudent(ns, last_error=getattr(sys, "last_value", None))
+    student = LocalStudent(ns, time_limit=time_limit, last_error=getattr(sys, "last_value", None))
     stray = io.StringIO()
     try:
         with contextlib.redirect_stderr(stray), warnings.catch_warnings():

@@ -38,7 +38,9 @@ def item_text(result: ItemResult) -> str:
         lines.append(f"  ! {forbidden.message}")
     # When every check failed for the same reason (a stub, a missing function), say it once.
     if failed and len(failed) == len(r.graders) and len({g.message for g in failed}) == 1 and len(failed) > 1:
-        lines.append(f"  {FAIL} {failed[0].message}")
+        first, *rest = _failure_lines(failed[0], "    ")
+        lines.append(f"  {FAIL} {first.strip()}")
+        lines += rest
         return "\n".join(lines)
     for g in r.graders:
         tag = f" {text('report.hidden_note')}" if g.visibility == "hidden" else ""

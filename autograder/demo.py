@@ -1,0 +1,223 @@
+"""``make demo``: release the course, grade an example class with nbgrader, print the table.
+
+The class is made from the repository itself: the reference solutions, the untouched release,
+realistic wrong implementations from ``tests/mutants`` and four kinds of bad input (a notebook
+that is not valid JSON, tampered check cells, a renamed function, an import that fails). Every
+step is a real nbgrader command in a fresh course directory (``build/demo`` by default).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import intake, registry, submissions
+from .course import REPO, generate_release, nbgrader, new_course
+
+MUTANTS = REPO / "tests" / "mutants"
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    story: str  # what this submission is, for the table's last column
+    # stage id -> "reference" | "skeleton" | "mutant:<file stem>" | "broken_json" | "tampered" | "renamed" | "import_error"
+    work: dict[str, str] = field(default_factory=dict)
+
+
+S1, S2, S3 = (s.id for s in registry.STAGES)
+EVERY_STAGE = (S1, S2, S3)
+
+CLASS: tuple[Student, ...] = (
+    Student("ada", "reference solutions", {s: "reference" for s in EVERY_STAGE}),
+    Student("ben", "untouched release", {s: "skeleton" for s in EVERY_STAGE}),
+    Student("carmen", "no max-subtraction; x @ W; no 1/√d_k", {
+        S1: "mutant:softmax_no_max_subtraction", S2: "mutant:qkv_no_transpose", S3: "mutant:sdpa_no_scale"}),
+    Student("dario", "softmax over queries; queries from x; mask inverted", {
+        S1: "mutant:dpa_softmax_over_queries", S2: "mutant:cross_queries_from_x", S3: "mutant:sdpa_mask_inverted"}),
+    Student("elena", "calls F.scaled_dot_product_attention", {
+        S1: "reference", S2: "reference", S3: "mutant:sdpa_calls_builtin"}),
+    Student("fede", "notebook is not valid JSON", {S1: "broken_json"}),
+    Student("gala", "deleted and edited check cells", {S1: "tampered"}),
+    Student("hugo", "renamed self_attention", {S2: "renamed"}),
+    Student("ines", "an import that fails", {S3: "import_error"}),
+)
+
+
+def _submission_text(kind: str, release_nb: dict, solution_nb: dict, stage_id: str) -> str:
+    if kind == "skeleton":
+        nb = release_nb
+    elif kind == "reference":
+        nb = submissions.fill(release_nb, solution_nb)
+    elif kind.startswith("mutant:"):
+        source = (MUTANTS / stage_id / f"{kind.split(':', 1)[1]}.py").read_text()
+        nb = submissions.fill(release_nb, solution_nb, source)
+    elif kind == "broken_json":
+        return submissions.broken_json(submissions.fill(release_nb, solution_nb))
+    elif kind == "tampered":
+        items = [i.id for i in registry.items_of(stage_id)]
+        nb = submissions.tamper_check_cells(submissions.fill(release_nb, solution_nb), delete=items[0], edit=items[-1])
+    elif kind == "renamed":
+        nb = submissions.rename_function(submissions.fill(release_nb, solution_nb), "self_attention", "self_attn")
+    elif kind == "import_error":
+        nb = submissions.import_error(submissions.fill(release_nb, solution_nb), "scaled_dot_product_attention_solution")
+    else:
+        raise ValueError(f"unknown kind of submission {kind!r}")
+    return submissions.json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_class(course: Path, students: tuple[Student, ...] = CLASS) -> None:
+    """Put every student's notebooks under ``course/submitted/<student>/<stage>/``."""
+    for stage in registry.STAGES:
+        release_nb = submissions.load(course / "assignments" / stage.id / stage.notebook)
+        solution_nb = submissions.load(course / "solutions" / stage.id / stage.notebook)
+        for st in students:
+            if stage.id in st.work:
+                path = course / "submitted" / st.id / stage.id / stage.notebook
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(_submission_text(st.work[stage.id], release_nb, solution_nb, stage.id), encoding="utf-8")
+
+
+@dataclass
+class Grade:
+    scores: dict[str, float | None]  # item id -> points (None: not graded)
+    problems: list[str]
+
+
+def read_gradebook(course: Path, students: tuple[Student, ...] = CLASS) -> dict[tuple[str, str], Grade]:
+    """(student, stage) -> the item scores nbgrader stored, and the problems found."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    grades: dict[tuple[str, str], Grade] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for st in students:
+            for stage in registry.STAGES:
+                if stage.id not in st.work:
+                    continue
+                submitted = course / "submitted" / st.id / stage.id / stage.notebook
+                release = course / "assignments" / stage.id / stage.notebook
+                problems = intake.before_grading(submitted, release)
+                scores: dict[str, float | None] = {}
+                for item in registry.items_of(stage.id):
+                    try:
+                        g = gb.find_grade(item.id, Path(stage.notebook).stem, stage.id, st.id)
+                        graded = g.auto_score is not None or g.manual_score is not None
+                        scores[item.id] = float(g.score) if graded else None
+                    except MissingEntry:
+                        scores[item.id] = None
+                autograded = course / "autograded" / st.id / stage.id / stage.notebook
+                if autograded.exists():
+                    problems += intake.after_grading(autograded)
+                elif not problems:
+                    problems.append("nbgrader could not grade this notebook (see the autograde log).")
+                grades[(st.id, stage.id)] = Grade(scores, list(dict.fromkeys(problems)))
+    return grades
+
+
+def add_feedback_notes(course: Path, grades: dict[tuple[str, str], Grade]) -> list[Path]:
+    """Put each submission's problems at the top of its feedback page (or write one if nbgrader could not)."""
+    written = []
+    for (student, stage_id), grade in grades.items():
+        page = course / "feedback" / student / stage_id / (Path(registry.stage(stage_id).notebook).stem + ".html")
+        if not grade.problems and page.exists():
+            written.append(page)
+            continue
+        items = "".join(f"<li>{html.escape(p)}</li>" for p in grade.problems)
+        note = (f'<div style="border:2px solid #cf222e;padding:8px 12px;margin:12px;font-family:sans-serif">'
+                f"<strong>Notes from the grader</strong><ul>{items}</ul></div>")
+        if page.exists():
+            text = page.read_text(encoding="utf-8")
+            at = text.find(">", text.find("<body")) + 1
+            page.write_text(text[:at] + note + text[at:], encoding="utf-8")
+        else:
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(f"<!DOCTYPE html><html><body>{note}<p>No score could be computed for this notebook.</p>"
+                            f"</body></html>", encoding="utf-8")
+        written.append(page)
+    return written
+
+
+def class_table(grades: dict[tuple[str, str], Grade], students: tuple[Student, ...] = CLASS) -> str:
+    columns = [(stage.number, item) for stage in registry.STAGES for item in registry.items_of(stage.id)]
+    head = ["student"] + [f"{n}:{i.id[:10]}" for n, i in columns] + ["total", "notes"]
+    total_max = sum(i.points for _, i in columns)
+    rows = [head, ["(max)"] + [f"{i.points:g}" for _, i in columns] + [f"{total_max:g}", ""]]
+    for st in students:
+        cells, total, notes = [st.id], 0.0, []
+        for _, item in columns:
+            g = grades.get((st.id, item.stage))
+            score = g.scores.get(item.id) if g else None
+            cells.append("·" if g is None else ("—" if score is None else f"{score:g}"))
+            total += score or 0.0
+        for stage in registry.STAGES:
+            g = grades.get((st.id, stage.id))
+            if g and g.problems:
+                notes.append(f"{stage.number}: {g.problems[0]}")
+        note = "; ".join(notes) or st.story
+        cells += [f"{total:g}", note if len(note) <= 100 else note[:99] + "…"]
+        rows.append(cells)
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head) - 1)]
+    lines = ["  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(zip(r, widths))) + "  " + r[-1]
+             for r in rows]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+def write_csv(path: Path, grades: dict[tuple[str, str], Grade], students: tuple[Student, ...] = CLASS) -> None:
+    items = [i for s in registry.STAGES for i in registry.items_of(s.id)]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["student", *[i.id for i in items], "total", "problems"])
+        for st in students:
+            row, total, problems = [st.id], 0.0, []
+            for i in items:
+                g = grades.get((st.id, i.stage))
+                score = g.scores.get(i.id) if g else None
+                row.append("" if score is None else f"{score:g}")
+                total += score or 0.0
+            for s in registry.STAGES:
+                g = grades.get((st.id, s.id))
+                problems += [f"{s.number}: {p}" for p in (g.problems if g else [])]
+            out.writerow([*row, f"{total:g}", " | ".join(problems)])
+
+
+def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print) -> dict[tuple[str, str], Grade]:
+    """Release, write the submissions, autograde and generate feedback with nbgrader."""
+    log("1/4 nbgrader generate_assignment (the release)")
+    generate_release(course)
+    write_class(course, students)
+    logs = course / "logs"
+    logs.mkdir(exist_ok=True)
+    log("2/4 nbgrader autograde (executes every submitted notebook)")
+    for stage in registry.STAGES:
+        start = time.perf_counter()
+        result = nbgrader("autograde", stage.id, "--force", course=course, check=False)
+        (logs / f"autograde-{stage.id}.log").write_text(result.log, encoding="utf-8")
+        n = sum(stage.id in st.work for st in students)
+        log(f"    {stage.id}: {n} submissions in {time.perf_counter() - start:.1f} s")
+    log("3/4 nbgrader generate_feedback (HTML)")
+    for stage in registry.STAGES:
+        result = nbgrader("generate_feedback", stage.id, "--force", course=course, check=False)
+        (logs / f"feedback-{stage.id}.log").write_text(result.log, encoding="utf-8")
+    log("4/4 reading the gradebook")
+    grades = read_gradebook(course, students)
+    add_feedback_notes(course, grades)
+    write_csv(course / "grades.csv", grades, students)
+    return grades
+
+
+def run_demo(out: str = "build/demo") -> int:
+    course = new_course(Path(out).resolve())
+    start = time.perf_counter()
+    grades = grade_class(course)
+    print()
+    print(class_table(grades))
+    print()
+    print(f"Graded {len(grades)} notebooks in {time.perf_counter() - start:.0f} s with nbgrader.")
+    print(f"  class CSV:     {course / 'grades.csv'}")
+    print(f"  feedback HTML: {course / 'feedback'}/<student>/<assignment>/")
+    print(f"  gradebook:     {course / 'gradebook.db'}  (formgrader: cd {course} && jupyter lab)")
+    print(f"  nbgrader logs: {course / 'logs'}")
+    return 0
