@@ -196,7 +196,8 @@ def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print) 
         result = nbgrader("autograde", stage.id, "--force", course=course, check=False)
         (logs / f"autograde-{stage.id}.log").write_text(result.log, encoding="utf-8")
         n = sum(stage.id in st.work for st in students)
-        log(f"    {stage.id}: {n} submissions in {time.perf_counter() - start:.1f} s")
+        took = time.perf_counter() - start
+        log(f"    {stage.id}: {n} notebooks in {took:.1f} s ({took / max(n, 1):.1f} s per notebook)")
     log("3/4 nbgrader generate_feedback (HTML)")
     for stage in registry.STAGES:
         result = nbgrader("generate_feedback", stage.id, "--force", course=course, check=False)
