@@ -139,6 +139,17 @@ EN: dict[str, str] = {
     # --- stages 04-06 (multi-head attention, positional encoding, encoder and decoder) --------
     # --- hardened grading (sandboxed worker, batch grading) ------------------------------------
     # --- course tools (release, demo, class table) ---------------------------------------------
+    "notebook.missing": "{name} does not exist.",
+    "notebook.not_text": "{name} is not a text file.",
+    "notebook.bad_json": "{name} is not a valid notebook: broken JSON at line {line}, column {column}.",
+    "notebook.no_cells": "{name} is not a notebook: it has no list of cells.",
+    "notebook.syntax": "Cell {cell} has a syntax error on its line {line}: {message}.",
+    "intake.check_deleted": "The check cell of `{item}` was deleted; it was put back before grading.",
+    "intake.check_edited": "The check cell of `{item}` was edited; the original was restored before grading.",
+    "intake.cell_raised": "Cell {number} raised {error}: {message}",
+    "intake.not_graded": "nbgrader could not grade this notebook (see the autograde log).",
+    "feedback.notes_title": "Notes from the grader",
+    "feedback.no_score": "No score could be computed for this notebook.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

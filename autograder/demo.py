@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import intake, registry, submissions
+from .catalogue import text
 from .course import REPO, generate_release, nbgrader, new_course
 
 MUTANTS = REPO / "tests" / "mutants"
@@ -28,16 +29,28 @@ class Student:
     work: dict[str, str] = field(default_factory=dict)
 
 
-S1, S2, S3 = (s.id for s in registry.STAGES)
-EVERY_STAGE = (S1, S2, S3)
+STAGE_IDS = tuple(s.id for s in registry.STAGES)
+S1, S2, S3 = STAGE_IDS[:3]
+
+
+def _mutants(stage_id: str, chosen: dict[str, str], index: int) -> str:
+    """The chosen mutant of a stage, else the index-th in the corpus (the reference if none)."""
+    if stage_id in chosen:
+        return f"mutant:{chosen[stage_id]}"
+    files = sorted((MUTANTS / stage_id).glob("*.py"))
+    return f"mutant:{files[index % len(files)].stem}" if files else "reference"
+
+
+_CARMEN = {S1: "softmax_no_max_subtraction", S2: "qkv_no_transpose", S3: "sdpa_no_scale"}
+_DARIO = {S1: "dpa_softmax_over_queries", S2: "cross_queries_from_x", S3: "sdpa_mask_inverted"}
 
 CLASS: tuple[Student, ...] = (
-    Student("ada", "reference solutions", {s: "reference" for s in EVERY_STAGE}),
-    Student("ben", "untouched release", {s: "skeleton" for s in EVERY_STAGE}),
-    Student("carmen", "no max-subtraction; x @ W; no 1/√d_k", {
-        S1: "mutant:softmax_no_max_subtraction", S2: "mutant:qkv_no_transpose", S3: "mutant:sdpa_no_scale"}),
-    Student("dario", "softmax over queries; queries from x; mask inverted", {
-        S1: "mutant:dpa_softmax_over_queries", S2: "mutant:cross_queries_from_x", S3: "mutant:sdpa_mask_inverted"}),
+    Student("ada", "reference solutions", {s: "reference" for s in STAGE_IDS}),
+    Student("ben", "untouched release", {s: "skeleton" for s in STAGE_IDS}),
+    Student("carmen", "a mistake per stage: no max-subtraction, x @ W, no 1/√d_k, …",
+            {s: _mutants(s, _CARMEN, 0) for s in STAGE_IDS}),
+    Student("dario", "a mistake per stage: softmax over queries, queries from x, mask inverted, …",
+            {s: _mutants(s, _DARIO, 1) for s in STAGE_IDS}),
     Student("elena", "calls F.scaled_dot_product_attention", {
         S1: "reference", S2: "reference", S3: "mutant:sdpa_calls_builtin"}),
     Student("fede", "notebook is not valid JSON", {S1: "broken_json"}),
@@ -71,7 +84,7 @@ def _submission_text(kind: str, release_nb: dict, solution_nb: dict, stage_id: s
 
 def write_class(course: Path, students: tuple[Student, ...] = CLASS) -> None:
     """Put every student's notebooks under ``course/submitted/<student>/<stage>/``."""
-    for stage in registry.STAGES:
+    for stage in _stages_of(students):
         release_nb = submissions.load(course / "assignments" / stage.id / stage.notebook)
         solution_nb = submissions.load(course / "solutions" / stage.id / stage.notebook)
         for st in students:
@@ -112,7 +125,7 @@ def read_gradebook(course: Path, students: tuple[Student, ...] = CLASS) -> dict[
                 if autograded.exists():
                     problems += intake.after_grading(autograded)
                 elif not problems:
-                    problems.append("nbgrader could not grade this notebook (see the autograde log).")
+                    problems.append(text("intake.not_graded"))
                 grades[(st.id, stage.id)] = Grade(scores, list(dict.fromkeys(problems)))
     return grades
 
@@ -127,46 +140,67 @@ def add_feedback_notes(course: Path, grades: dict[tuple[str, str], Grade]) -> li
             continue
         items = "".join(f"<li>{html.escape(p)}</li>" for p in grade.problems)
         note = (f'<div style="border:2px solid #cf222e;padding:8px 12px;margin:12px;font-family:sans-serif">'
-                f"<strong>Notes from the grader</strong><ul>{items}</ul></div>")
+                f"<strong>{html.escape(text('feedback.notes_title'))}</strong><ul>{items}</ul></div>")
         if page.exists():
-            text = page.read_text(encoding="utf-8")
-            at = text.find(">", text.find("<body")) + 1
-            page.write_text(text[:at] + note + text[at:], encoding="utf-8")
+            body = page.read_text(encoding="utf-8")
+            at = body.find(">", body.find("<body")) + 1
+            page.write_text(body[:at] + note + body[at:], encoding="utf-8")
         else:
             page.parent.mkdir(parents=True, exist_ok=True)
-            page.write_text(f"<!DOCTYPE html><html><body>{note}<p>No score could be computed for this notebook.</p>"
+            page.write_text(f"<!DOCTYPE html><html><body>{note}<p>{html.escape(text('feedback.no_score'))}</p>"
                             f"</body></html>", encoding="utf-8")
         written.append(page)
     return written
 
 
+def _stages_of(students: tuple[Student, ...]) -> list[registry.Stage]:
+    return [s for s in registry.STAGES if any(s.id in st.work for st in students)]
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    """Left-aligned first column, right-aligned numbers, the last column free text."""
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    lines = ["  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(zip(r, widths)))
+             + "  " + r[-1] for r in rows]
+    return [lines[0], "-" * len(lines[0]), *lines[1:]]
+
+
 def class_table(grades: dict[tuple[str, str], Grade], students: tuple[Student, ...] = CLASS) -> str:
-    columns = [(stage.number, item) for stage in registry.STAGES for item in registry.items_of(stage.id)]
-    head = ["student"] + [f"{n}:{i.id[:10]}" for n, i in columns] + ["total", "notes"]
-    total_max = sum(i.points for _, i in columns)
-    rows = [head, ["(max)"] + [f"{i.points:g}" for _, i in columns] + [f"{total_max:g}", ""]]
+    """One student × item table per stage, then student × stage totals with the notes."""
+    out: list[str] = []
+    stages = _stages_of(students)
+    for stage in stages:
+        items = registry.items_of(stage.id)
+        rows = [["student", *[i.id for i in items], "total", ""],
+                ["(max)", *[f"{i.points:g}" for i in items], f"{registry.max_points(stage.id):g}", ""]]
+        for st in students:
+            g = grades.get((st.id, stage.id))
+            if g is None:
+                continue
+            scores = [g.scores.get(i.id) for i in items]
+            rows.append([st.id, *["—" if v is None else f"{v:g}" for v in scores],
+                         f"{sum(v or 0.0 for v in scores):g}", ""])
+        out += [f"{stage.id}: {stage.title}", *_table(rows), ""]
+    rows = [["student", *[s.number for s in stages], "total", "notes"],
+            ["(max)", *[f"{registry.max_points(s.id):g}" for s in stages],
+             f"{sum(registry.max_points(s.id) for s in stages):g}", ""]]
     for st in students:
         cells, total, notes = [st.id], 0.0, []
-        for _, item in columns:
-            g = grades.get((st.id, item.stage))
-            score = g.scores.get(item.id) if g else None
-            cells.append("·" if g is None else ("—" if score is None else f"{score:g}"))
-            total += score or 0.0
-        for stage in registry.STAGES:
+        for stage in stages:
             g = grades.get((st.id, stage.id))
+            value = sum(v or 0.0 for v in g.scores.values()) if g else None
+            cells.append("·" if g is None else f"{value:g}")
+            total += value or 0.0
             if g and g.problems:
                 notes.append(f"{stage.number}: {g.problems[0]}")
         note = "; ".join(notes) or st.story
-        cells += [f"{total:g}", note if len(note) <= 100 else note[:99] + "…"]
-        rows.append(cells)
-    widths = [max(len(r[c]) for r in rows) for c in range(len(head) - 1)]
-    lines = ["  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(zip(r, widths))) + "  " + r[-1]
-             for r in rows]
-    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+        rows.append([*cells, f"{total:g}", note if len(note) <= 110 else note[:109] + "…"])
+    out += ["Class summary (points per stage; · = not submitted)", *_table(rows)]
+    return "\n".join(out)
 
 
 def write_csv(path: Path, grades: dict[tuple[str, str], Grade], students: tuple[Student, ...] = CLASS) -> None:
-    items = [i for s in registry.STAGES for i in registry.items_of(s.id)]
+    items = [i for s in _stages_of(students) for i in registry.items_of(s.id)]
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["student", *[i.id for i in items], "total", "problems"])
@@ -177,7 +211,7 @@ def write_csv(path: Path, grades: dict[tuple[str, str], Grade], students: tuple[
                 score = g.scores.get(i.id) if g else None
                 row.append("" if score is None else f"{score:g}")
                 total += score or 0.0
-            for s in registry.STAGES:
+            for s in _stages_of(students):
                 g = grades.get((st.id, s.id))
                 problems += [f"{s.number}: {p}" for p in (g.problems if g else [])]
             out.writerow([*row, f"{total:g}", " | ".join(problems)])
@@ -185,13 +219,14 @@ def write_csv(path: Path, grades: dict[tuple[str, str], Grade], students: tuple[
 
 def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print) -> dict[tuple[str, str], Grade]:
     """Release, write the submissions, autograde and generate feedback with nbgrader."""
+    stages = _stages_of(students)
     log("1/4 nbgrader generate_assignment (the release)")
-    generate_release(course)
+    generate_release(course, [s.id for s in stages])
     write_class(course, students)
     logs = course / "logs"
     logs.mkdir(exist_ok=True)
     log("2/4 nbgrader autograde (executes every submitted notebook)")
-    for stage in registry.STAGES:
+    for stage in stages:
         start = time.perf_counter()
         result = nbgrader("autograde", stage.id, "--force", course=course, check=False)
         (logs / f"autograde-{stage.id}.log").write_text(result.log, encoding="utf-8")
@@ -199,7 +234,7 @@ def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print) 
         took = time.perf_counter() - start
         log(f"    {stage.id}: {n} notebooks in {took:.1f} s ({took / max(n, 1):.1f} s per notebook)")
     log("3/4 nbgrader generate_feedback (HTML)")
-    for stage in registry.STAGES:
+    for stage in stages:
         result = nbgrader("generate_feedback", stage.id, "--force", course=course, check=False)
         (logs / f"feedback-{stage.id}.log").write_text(result.log, encoding="utf-8")
     log("4/4 reading the gradebook")

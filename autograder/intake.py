@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .catalogue import text
 from .check import RESULT_MIME
 from .notebook import NotebookError, is_check_cell, nbgrader_meta, read_cells
 
@@ -25,9 +26,9 @@ def before_grading(submitted: Path, release: Path) -> list[str]:
             continue
         grade_id = nbgrader_meta(cell)["grade_id"]
         if grade_id not in theirs:
-            problems.append(f"The check cell of `{grade_id}` was deleted; it was put back before grading.")
+            problems.append(text("intake.check_deleted", item=grade_id))
         elif theirs[grade_id]["source"].strip() != cell["source"].strip():
-            problems.append(f"The check cell of `{grade_id}` was edited; the original was restored before grading.")
+            problems.append(text("intake.check_edited", item=grade_id))
     return problems
 
 
@@ -49,7 +50,8 @@ def after_grading(autograded: Path) -> list[str]:
                 # stub (NotImplementedError) is unfinished work, not bad input.
                 first_error_seen = True
                 if out.get("ename") != "NotImplementedError":
-                    crashes.append(f"Cell {number} raised {out.get('ename')}: {_short(out.get('evalue', ''))}")
+                    crashes.append(text("intake.cell_raised", number=number, error=out.get("ename"),
+                                        message=_short(out.get("evalue", ""))))
             data = out.get("data", {}).get(RESULT_MIME) if out.get("output_type") in ("execute_result", "display_data") else None
             if data:
                 problems += list(data.get("notes", []))

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .catalogue import text
+
 
 class NotebookError(ValueError):
     """The file is not a notebook we can read; the message says why in one sentence."""
@@ -21,15 +23,13 @@ def read_cells(path: str | Path) -> list[dict[str, Any]]:
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise NotebookError(f"{path.name} does not exist.") from None
+        raise NotebookError(text("notebook.missing", name=path.name)) from None
     except UnicodeDecodeError:
-        raise NotebookError(f"{path.name} is not a text file.") from None
+        raise NotebookError(text("notebook.not_text", name=path.name)) from None
     except json.JSONDecodeError as exc:
-        raise NotebookError(
-            f"{path.name} is not a valid notebook: broken JSON at line {exc.lineno}, column {exc.colno}."
-        ) from None
+        raise NotebookError(text("notebook.bad_json", name=path.name, line=exc.lineno, column=exc.colno)) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise NotebookError(f"{path.name} is not a notebook: it has no list of cells.")
+        raise NotebookError(text("notebook.no_cells", name=path.name))
     cells = []
     for cell in nb["cells"]:
         src = cell.get("source", "")
@@ -89,7 +89,7 @@ def code_definitions(path: str | Path) -> str:
         try:
             parts.append(definitions(cell["source"]))
         except SyntaxError as exc:
-            raise NotebookError(f"Cell {i + 1} has a syntax error on its line {exc.lineno}: {exc.msg}.") from None
+            raise NotebookError(text("notebook.syntax", cell=i + 1, line=exc.lineno, message=exc.msg)) from None
     return "\n\n".join(p for p in parts if p)
 
 

@@ -18,7 +18,7 @@ from autograder.demo import Student, grade_class
 from autograder.notebook import load_namespace
 from autograder.runner import HIDDEN_DIR, PUBLIC_DIR
 
-S1, S2, S3 = (s.id for s in registry.STAGES)
+S1, S2, S3 = (s.id for s in registry.STAGES[:3])
 CLASS = (
     Student("ada", "reference", {S1: "reference", S2: "reference", S3: "reference"}),
     Student("ben", "skeleton", {S1: "skeleton"}),
@@ -45,7 +45,7 @@ def _points(stage_id):
 
 def test_reference_gets_every_point_in_the_gradebook(graded):
     _, grades = graded
-    for stage in registry.STAGES:
+    for stage in registry.STAGES[:3]:
         g = grades[("ada", stage.id)]
         assert g.scores == _points(stage.id) and g.problems == []
 
