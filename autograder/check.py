@@ -80,5 +80,17 @@ def check(
     except Exception as exc:  # an engine bug must not look like the student's fault, nor crash the cell
         result = ItemResult(item, incomplete=True)
         result.notes.append(text("report.internal_error", error=f"{type(exc).__name__}: {exc}"))
+    if hidden:
+        _clear_cell_output()  # the public report printed just before is superseded by this one
     print(item_text(result))
     return CheckResult(result)
+
+
+def _clear_cell_output() -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import clear_output
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        clear_output()

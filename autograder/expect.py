@@ -243,7 +243,7 @@ def hinted(hint: str) -> Iterator[None]:
     try:
         yield
     except GraderFailure as failure:
-        if not failure.hint:
+        if not failure.hint and not failure.misconception:  # a named misconception says what to fix
             failure.hint = text(hint)
         raise
 

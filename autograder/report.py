@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Sequence
 
 from .catalogue import text
@@ -11,31 +12,40 @@ from .results import GraderResult, ItemResult
 PASS, FAIL = "✓", "✗"
 
 
+WIDTH = 100  # a notebook's output area without horizontal scrolling
+
+
+def _wrapped(sentence: str, indent: str) -> list[str]:
+    return textwrap.wrap(sentence, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False) or [indent]
+
+
 def _failure_lines(g: GraderResult, indent: str) -> list[str]:
-    lines = [f"{indent}{g.message}"]
+    lines = _wrapped(g.message, indent)
     if g.evidence:
         if g.evidence.expected or g.evidence.got:
             lines.append(f"{indent}{text('report.expected')}: {g.evidence.expected}")
             lines.append(f"{indent}{text('report.got')}:      {g.evidence.got}")
         lines += [f"{indent}{d}" for d in g.evidence.details]
     if g.misconception:
-        lines.append(f"{indent}{text('report.likely')}: {g.misconception}")
+        lines += _wrapped(f"{text('report.likely')}: {g.misconception}", indent)
     if g.hint:
-        lines.append(f"{indent}{text('report.hint')}: {g.hint}")
+        lines += _wrapped(f"{text('report.hint')}: {g.hint}", indent)
     return lines
 
 
 def item_text(result: ItemResult) -> str:
     r = result
     lines = [text("report.header", title=r.item.title, item=r.item.id, score=r.score, points=r.max_points)]
-    lines += [f"  ! {n}" for n in r.notes]
+    for n in r.notes:
+        lines += _wrapped(f"! {n}", "  ")
     failed = [g for g in r.graders if not g.passed]
     if r.graders:
         lines.append("  " + (text("report.all_passed", n=len(r.graders)) if not failed
                              else text("report.some_failed", passed=r.passed, n=len(r.graders))))
     forbidden = next((g for g in r.graders if g.forbidden), None)
     if forbidden:
-        lines.append(f"  ! {forbidden.message}")
+        lines += _wrapped(f"! {forbidden.message}", "  ")
     # When every check failed for the same reason (a stub, a missing function), say it once.
     if failed and len(failed) == len(r.graders) and len({g.message for g in failed}) == 1 and len(failed) > 1:
         first, *rest = _failure_lines(failed[0], "    ")

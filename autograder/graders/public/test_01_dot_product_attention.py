@@ -25,6 +25,7 @@ def test_softmax_formula(student):
         got, o.softmax(x), "the softmax of x",
         hint="hint.last_axis",
         diagnoses={"why.softmax_axis": lambda: o.softmax(x, axis=-2),
+                   "why.softmax_axis#0": lambda: o.softmax(x, axis=0),
                    "why.softmax_global": lambda: o.mistake_global_softmax(x)},
     )
 
