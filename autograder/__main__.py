@@ -2,6 +2,7 @@
 
     python -m autograder release [--check]   regenerate assignments/ from solutions/ with nbgrader
     python -m autograder demo                 grade the bundled example class with nbgrader
+    python -m autograder grade SUBMISSIONS... --out DIR   hardened grading (sandboxed, parallel)
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--check", action="store_true", help="only report whether assignments/ is up to date")
     demo = sub.add_parser("demo", help="release, then autograde the bundled example submissions with nbgrader")
     demo.add_argument("--out", default="build/demo", help="course directory to create (default: build/demo)")
+    from .grade_cli import add_arguments as grade_arguments
+
+    grade_arguments(sub.add_parser("grade", help="hardened grading: student code sandboxed, scores computed outside it"))
     args = parser.parse_args(argv)
 
     if args.command == "release":
@@ -36,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from .demo import run_demo
 
         return run_demo(args.out)
+    if args.command == "grade":
+        from .grade_cli import main as grade
+
+        return grade(args)
     return 2
 
 

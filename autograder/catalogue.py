@@ -138,6 +138,46 @@ EN: dict[str, str] = {
     "why.padding_fixed_zero": "The pad id is hard-coded as 0: use the pad_id argument.",
     # --- stages 04-06 (multi-head attention, positional encoding, encoder and decoder) --------
     # --- hardened grading (sandboxed worker, batch grading) ------------------------------------
+    "sandbox.died": "`{name}` stopped the grading worker: {reason}. The remaining checks ran in a fresh worker.",
+    "sandbox.died_loading": (
+        "Loading your notebook's definitions stopped the grading worker ({reason}), so nothing could be "
+        "graded. Remove code that exits or crashes from the cells that define your functions."
+    ),
+    "sandbox.reason.exit": "the process exited with code {code} (code must not call sys.exit(), os._exit() or similar)",
+    "sandbox.reason.cpu": "it used more than {seconds:g} s of CPU time",
+    "sandbox.reason.fsize": "it wrote a file larger than {mb:g} MB",
+    "sandbox.reason.killed": "it was killed ({signal}); the usual cause is using far more than {mb:g} MB of memory",
+    "sandbox.reason.signal": "it was stopped by {signal}",
+    "sandbox.reason.protocol": "it sent back data the grader cannot read",
+    "sandbox.reason.unknown": "it stopped for an unknown reason",
+    "sandbox.too_large": "`{name}` returned more than {mb:g} MB of data.",
+    "sandbox.budget": (
+        "The {seconds:g} s allowed for grading this submission ran out before `{name}` could be checked."
+    ),
+    "sandbox.respawns": "The grading worker crashed too often ({n} restarts); the remaining checks were not run.",
+    "sandbox.worker_lost": (
+        "The module behind `{name}` was lost when the grading worker was restarted after an earlier failure."
+    ),
+    "sandbox.event.timeout": "`{name}` was stopped after {seconds:g} s.",
+    "sandbox.event.garbled": "`{name}` made the worker send unreadable data; the worker was replaced.",
+    "sandbox.event.died": "`{name}`: the worker stopped ({reason}); a fresh one took over.",
+    "sandbox.no_notebook": "No {notebook} was found in {folder}, so nothing could be graded.",
+    "sandbox.symlink": "{path} is a symbolic link; hand in the file itself.",
+    "sandbox.too_big": "The submission is larger than {mb:g} MB; only notebooks and small files are graded.",
+    "sandbox.unreadable": "The notebook could not be read: {error}",
+    "sandbox.load_errors": "While loading your definitions: {errors}",
+    "sandbox.crashed": "Grading this submission failed ({error}). This is not your fault: tell your instructor.",
+    "sandbox.isolation.bwrap": (
+        "Student code ran in a bubblewrap sandbox: no network, its own process namespace, a read-only "
+        "system, and no view of the repository, the hidden graders or the solutions."
+    ),
+    "sandbox.isolation.rlimits": (
+        "Student code ran in a separate process with resource limits, a minimal environment and a private "
+        "working directory, but without a file-system or network sandbox, because {reason}."
+    ),
+    "sandbox.isolation.uid": "It ran under a user id of its own.",
+    "batch.summary": "{n} submissions graded in {seconds:.1f} s ({skipped} already graded, {failed} could not be graded).",
+    "batch.isolation": "Isolation: {level}. {description}",
     # --- course tools (release, demo, class table) ---------------------------------------------
     "notebook.missing": "{name} does not exist.",
     "notebook.not_text": "{name} is not a text file.",

@@ -1,0 +1,463 @@
+"""``python -m autograder grade``: hardened grading of a class, in parallel, resumable.
+
+Submissions follow nbgrader's layout, ``<student>/<assignment>/<notebook>.ipynb`` (as under a
+course's ``submitted/``); the assignment is the folder name, which is the stage id. Each
+grading slot (one per core by default) is a process of its own with a pre-forked sandboxed
+worker parent (``sandbox.cage.Zygote``); every submission gets a fresh child of it. The graders
+(the same pytest graders a check cell runs) run in the slot process, against a
+``SandboxStudent`` proxy: the slot never executes student code.
+
+A submission's reports are written atomically as soon as it is graded, ``results.json`` last,
+so an interrupted run that is started again grades only what is missing (``--force`` regrades
+everything). A stored result is also regraded when the submission's files or the stage's
+graders have changed since. ``--shard i/N`` grades every N-th submission of the sorted list,
+starting at the i-th (1-based), so that N CI jobs split a class without overlapping.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import multiprocessing
+import os
+import queue
+import shutil
+import signal
+import stat
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import notebook, outputs, registry, runner
+from .catalogue import text
+from .notebook import NotebookError
+from .results import GraderResult, ItemResult
+from .sandbox import cage
+
+MAX_FILE_MB = 16
+MAX_SUBMISSION_MB = 32
+SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
+
+
+@dataclass(frozen=True, order=True)
+class Submission:
+    student: str
+    assignment: str
+    folder: Path = field(compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.student}/{self.assignment}"
+
+
+class SubmissionProblem(Exception):
+    """The submission cannot be graded as handed in (the message is for the student)."""
+
+
+# --- finding submissions ------------------------------------------------------------------------
+def _stage_ids() -> set[str]:
+    return {s.id for s in registry.STAGES}
+
+
+def discover(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
+    """Submissions under ``paths``: a ``submitted/``-like root, a student's folder or an assignment folder."""
+    stages, found, warnings = _stage_ids(), {}, []
+
+    def student_folder(folder: Path) -> None:
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if sub.name in stages:
+                s = Submission(folder.name, sub.name, sub)
+                found[s.key] = s
+            else:
+                warnings.append(f"{sub}: not an assignment of this course (known: {', '.join(sorted(stages))}); skipped.")
+
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            warnings.append(f"{path}: not a folder; skipped.")
+            continue
+        if path.name in stages:  # one assignment folder of one student
+            s = Submission(path.resolve().parent.name, path.name, path)
+            found[s.key] = s
+        elif any(p.is_dir() and p.name in stages for p in path.iterdir()):  # one student's folder
+            student_folder(path)
+        else:  # a class: one folder per student
+            for folder in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                student_folder(folder)
+    return sorted(found.values()), warnings
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in spec.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard takes i/N (for example 1/4), not {spec!r}") from None
+    if n < 1 or not 1 <= i <= n:
+        raise ValueError(f"--shard {spec}: i must be between 1 and N")
+    return i, n
+
+
+def shard(subs: Sequence[Submission], i: int, n: int) -> list[Submission]:
+    """Every n-th submission of the sorted list, from the i-th (1-based): deterministic, balanced."""
+    return [s for k, s in enumerate(sorted(subs)) if k % n == i - 1]
+
+
+# --- reading one submission ---------------------------------------------------------------------
+def collect_files(sub: Submission) -> tuple[list[tuple[str, bytes]], str]:
+    """The submission's regular files (no links, no checkpoints) and the notebook's name in them."""
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    stage = registry.stage(sub.assignment)
+    for dirpath, dirnames, filenames in os.walk(sub.folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not os.path.islink(os.path.join(dirpath, d)))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, sub.folder)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                if name.endswith(".ipynb"):
+                    raise SubmissionProblem(text("sandbox.symlink", path=rel))
+                continue
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_MB << 20:
+                continue
+            total += st.st_size
+            if total > MAX_SUBMISSION_MB << 20:
+                raise SubmissionProblem(text("sandbox.too_big", mb=MAX_SUBMISSION_MB))
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as fh:
+                files.append((rel, fh.read()))
+    names = [n for n, _ in files]
+    if stage.notebook in names:
+        return files, stage.notebook
+    notebooks = [n for n in names if n.endswith(".ipynb") and os.sep not in n]
+    if len(notebooks) == 1:
+        return files, notebooks[0]
+    raise SubmissionProblem(text("sandbox.no_notebook", notebook=stage.notebook, folder=f"{sub.student}/{sub.assignment}"))
+
+
+def _definitions_keeping_lines(source: str) -> str:
+    """``notebook.definitions`` with the student's line numbers kept (dropped code becomes blank lines)."""
+    lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines()]
+    tree = ast.parse("\n".join(lines))
+    kept_lines: set[int] = set()
+    dropped_lines: set[int] = set()
+    for node in tree.body:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        span = set(range(first, (node.end_lineno or node.lineno) + 1))
+        keep = isinstance(node, notebook._DEFINITIONS) or notebook._is_constant_assignment(node)
+        (kept_lines if keep else dropped_lines).update(span)
+    if kept_lines & dropped_lines:  # `import x; run()` on one line: fall back to the rewritten source
+        return notebook.definitions(source)
+    return "\n".join(ln if i in kept_lines else "" for i, ln in enumerate(lines, start=1))
+
+
+def definition_cells(path: Path) -> list[dict[str, str]]:
+    """Every code cell's definitions (check cells excluded), one entry per cell, for the worker."""
+    cells = []
+    for n, cell in enumerate(notebook.read_cells(path), start=1):
+        if cell.get("cell_type") != "code" or notebook.is_check_cell(cell):
+            continue
+        try:
+            source = _definitions_keeping_lines(cell["source"])
+        except SyntaxError as exc:
+            source = f"raise SyntaxError({f'cell {n}, line {exc.lineno}: {exc.msg}'!r})"
+        except (RecursionError, MemoryError, ValueError) as exc:
+            source = f"raise SyntaxError({f'cell {n} could not be read ({type(exc).__name__})'!r})"
+        if source.strip():
+            cells.append({"name": f"<cell {n}>", "label": f"cell {n}", "source": source})
+    return cells
+
+
+def fingerprint(sub: Submission) -> str:
+    """Changes when the submission's files, the stage's graders or its points change."""
+    h = hashlib.sha256(f"v{outputs.FORMAT_VERSION}".encode())
+    for item in registry.items_of(sub.assignment):
+        h.update(f"{item.id}:{item.points}".encode())
+    for path in runner.grader_files([sub.assignment], hidden=True):
+        h.update(path.read_bytes())
+    try:
+        for rel, data in collect_files(sub)[0]:
+            h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    except (SubmissionProblem, OSError) as exc:
+        h.update(str(exc).encode())
+    return h.hexdigest()
+
+
+def _synthetic(items: Sequence[registry.Item], message: str) -> list[ItemResult]:
+    """Every item fails with ``message`` (a submission that could not be read at all)."""
+    return [ItemResult(i, [GraderResult(i.id, "submission", text("sandbox.unreadable", error="").rstrip(": "),
+                                        "public", status="failed", message=message)]) for i in items]
+
+
+# --- grading in one slot ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Config:
+    out: Path
+    isolation: cage.Isolation
+    stage_dir: Path
+    limits: cage.Limits = cage.Limits()
+    hidden: bool = True
+
+
+@dataclass
+class Outcome:
+    key: str
+    ok: bool  # results written
+    score: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+    error: str = ""
+
+
+def _warm_grader() -> None:
+    """The grader's own first torch oracle call costs a second or two: pay it while the worker starts."""
+    try:
+        import torch
+
+        from .graders import torch_oracles as t
+
+        torch.set_num_threads(1)
+        q = t.randn(1, 2, 3, seed=0).requires_grad_()
+        torch.autograd.grad(t.sdpa(q, q, q, t.causal(2)).sum(), q)
+        t.weights(q, q, t.causal(2))
+    except Exception:
+        pass
+
+
+class SlotGrader:
+    """Grades submissions one after another, each in a fresh sandboxed child of one zygote."""
+
+    def __init__(self, config: Config, slot: int = 0) -> None:
+        self.config = config
+        self.zygote = cage.Zygote(config.isolation, config.stage_dir, config.limits, slot)
+
+    def grade(self, sub: Submission) -> outputs.SubmissionResult:
+        """Grade one submission; raises only for failures of the grading machinery itself."""
+        from .sandbox.proxy import SandboxStudent, SubmissionWorker
+
+        t0 = time.perf_counter()
+        items = registry.items_of(sub.assignment)
+        notes: list[str] = []
+        try:
+            files, nb_name = collect_files(sub)
+            if nb_name != registry.stage(sub.assignment).notebook:
+                notes.append(f"Graded {nb_name} (no {registry.stage(sub.assignment).notebook} was found).")
+            cells = definition_cells(sub.folder / nb_name)
+        except SubmissionProblem as problem:
+            results, notes = _synthetic(items, str(problem)), [str(problem)]
+        except NotebookError as exc:
+            message = text("sandbox.unreadable", error=str(exc))
+            results, notes = _synthetic(items, message), [message]
+        else:
+            self.zygote.ensure()
+            worker = SubmissionWorker(self.zygote, files, cells, self.config.limits)
+            student = SandboxStudent(worker, time_limit=self.config.limits.call_seconds)
+            try:
+                results = runner.run_items(student, [i.id for i in items], hidden=self.config.hidden)
+            finally:
+                worker.close()
+            if worker.load_errors:
+                notes.append(text("sandbox.load_errors", errors="; ".join(worker.load_errors[:5])))
+            notes += list(dict.fromkeys(worker.events))[:10]
+        return outputs.SubmissionResult(
+            sub.student, sub.assignment, results, isolation=self.config.isolation.to_json(), notes=notes,
+            fingerprint=fingerprint(sub), duration_s=time.perf_counter() - t0)
+
+    def grade_and_write(self, sub: Submission) -> Outcome:
+        t0 = time.perf_counter()
+        try:
+            result = self.grade(sub)
+            outputs.write_submission(self.config.out, result)
+        except Exception as exc:  # the machinery failed: write nothing, so a later run retries
+            return Outcome(sub.key, False, seconds=time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}")
+        return Outcome(sub.key, True, result.score, result.max_score, time.perf_counter() - t0)
+
+    def close(self) -> None:
+        self.zygote.close()
+
+
+def _slot_main(slot: int, config: Config, tasks: Any, done: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    grader = SlotGrader(config, slot)
+    try:
+        grader.zygote.launch()
+        _warm_grader()
+        while True:
+            sub = tasks.get()
+            if sub is None:
+                break
+            done.put(("start", slot, sub.key))
+            done.put(("done", slot, sub.key, grader.grade_and_write(sub)))
+    finally:
+        grader.close()
+
+
+# --- the batch ----------------------------------------------------------------------------------
+@dataclass
+class BatchReport:
+    discovered: int = 0
+    graded: int = 0
+    skipped: int = 0  # already graded (resume)
+    failed: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    isolation: cage.Isolation | None = None
+    warnings: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    csv: Path | None = None
+    gradebook: str | None = None
+    gradebook_error: str | None = None
+
+
+def _is_done(out: Path, sub: Submission) -> bool:
+    stored = outputs.read_submission(out, sub.student, sub.assignment)
+    return stored is not None and stored.fingerprint == fingerprint(sub)
+
+
+def _progress(total: int, enabled: bool):
+    try:
+        from tqdm import tqdm
+    except ImportError:  # the bar is a nicety
+        enabled = False
+        tqdm = None
+    if not enabled or tqdm is None:
+        class _Quiet:
+            def update(self, n: int = 1) -> None: ...
+            def set_postfix_str(self, s: str) -> None: ...
+            def close(self) -> None: ...
+        return _Quiet()
+    return tqdm(total=total, unit="submission", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def grade_batch(todo: Sequence[Submission], config: Config, *, jobs: int, progress: bool = False,
+                on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Grade ``todo`` in ``jobs`` slots (in this process when ``jobs`` is 1)."""
+    outcomes: list[Outcome] = []
+    bar = _progress(len(todo), progress)
+
+    def record(o: Outcome) -> None:
+        outcomes.append(o)
+        bar.update(1)
+        failed = sum(not x.ok for x in outcomes)
+        if failed:
+            bar.set_postfix_str(f"{failed} failed")
+        if on_outcome:
+            on_outcome(o)
+
+    try:
+        if jobs <= 1 or len(todo) <= 1:
+            grader = SlotGrader(config, 0)
+            try:
+                for sub in todo:
+                    record(grader.grade_and_write(sub))
+            finally:
+                grader.close()
+            return outcomes
+        ctx = multiprocessing.get_context("spawn")
+        tasks, done = ctx.Queue(), ctx.Queue()
+        for sub in todo:
+            tasks.put(sub)
+        n = min(jobs, len(todo))
+        for _ in range(n):
+            tasks.put(None)
+        procs: dict[int, Any] = {}
+        inflight: dict[int, str | None] = {}
+
+        def start(slot: int) -> None:
+            p = ctx.Process(target=_slot_main, args=(slot, config, tasks, done), daemon=True)
+            p.start()
+            procs[slot], inflight[slot] = p, None
+
+        for slot in range(n):
+            start(slot)
+        finished = 0
+        try:
+            while finished < len(todo):
+                try:
+                    msg = done.get(timeout=0.5)
+                except queue.Empty:
+                    for slot, p in list(procs.items()):
+                        if p.is_alive():
+                            continue
+                        key = inflight.get(slot)
+                        if key is None and finished >= len(todo):
+                            continue
+                        if key is None and all(not q.is_alive() for q in procs.values()):
+                            raise RuntimeError("every grading slot stopped") from None
+                        if key is not None:  # the slot died grading this one: retried on the next run
+                            record(Outcome(key, False, error=f"the grading process stopped (exit code {p.exitcode})"))
+                            finished += 1
+                            start(slot)
+                    continue
+                if msg[0] == "start":
+                    inflight[msg[1]] = msg[2]
+                elif msg[0] == "done":
+                    inflight[msg[1]] = None
+                    record(msg[3])
+                    finished += 1
+        finally:
+            for p in procs.values():
+                p.join(timeout=30)
+                if p.is_alive():
+                    p.terminate()
+        return outcomes
+    finally:
+        bar.close()
+
+
+def default_gradebook(paths: Sequence[str | Path], out: Path) -> str:
+    """nbgrader's gradebook of the course the submissions come from, else one beside the reports."""
+    for raw in paths:
+        for folder in [Path(raw).resolve(), *Path(raw).resolve().parents]:
+            if folder.name == "submitted" and (folder.parent / "nbgrader_config.py").is_file():
+                return f"sqlite:///{folder.parent / 'gradebook.db'}"
+    return f"sqlite:///{Path(out).resolve() / 'gradebook.db'}"
+
+
+def run(paths: Sequence[str | Path], out: str | Path, *, jobs: int | None = None, force: bool = False,
+        shard_spec: str | None = None, isolation: str = "auto", hidden: bool = True,
+        limits: cage.Limits | None = None, gradebook: str | None = "auto", progress: bool = True,
+        log: Callable[[str], None] = print) -> BatchReport:
+    """Everything ``python -m autograder grade`` does; returns what happened."""
+    t0 = time.perf_counter()
+    out = Path(out)
+    report = BatchReport()
+    subs, report.warnings = discover(paths)
+    if shard_spec:
+        subs = shard(subs, *parse_shard(shard_spec))
+    report.discovered = len(subs)
+    todo = [s for s in subs if force or not _is_done(out, s)]
+    report.skipped = len(subs) - len(todo)
+    if todo:
+        report.isolation = cage.probe(isolation)
+        log(text("batch.isolation", level=report.isolation.level, description=report.isolation.describe()))
+        stage_dir = cage.stage_library()
+        try:
+            config = Config(out, report.isolation, stage_dir, limits or cage.Limits(), hidden)
+            jobs = jobs or os.cpu_count() or 1
+            report.outcomes = grade_batch(todo, config, jobs=jobs, progress=progress)
+        finally:
+            shutil.rmtree(stage_dir, ignore_errors=True)
+    report.graded = sum(o.ok for o in report.outcomes)
+    report.failed = [o for o in report.outcomes if not o.ok]
+    stored = [r for s in subs if (r := outputs.read_submission(out, s.student, s.assignment)) is not None]
+    if stored:
+        report.csv = outputs.write_class_csv(out, stored)
+        if gradebook:
+            url = default_gradebook(paths, out) if gradebook == "auto" else gradebook
+            url = url if "://" in url else f"sqlite:///{Path(url).resolve()}"
+            try:
+                outputs.write_gradebook(url, stored)
+                report.gradebook = url
+            except ImportError:
+                report.gradebook_error = "nbgrader is not installed (pip install '.[instructor]')"
+            except Exception as exc:  # the reports are written; the gradebook is an extra
+                report.gradebook_error = f"{type(exc).__name__}: {exc}"
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+__all__ = ["Submission", "discover", "shard", "parse_shard", "run", "grade_batch", "SlotGrader", "Config",
+           "collect_files", "definition_cells", "fingerprint"]

@@ -1,0 +1,441 @@
+"""The cage around the worker: what it can see, what it may use, and how it is started.
+
+Two isolation levels, chosen once per grading run and written into every report:
+
+``bwrap``
+    The worker runs under bubblewrap: new network, PID, IPC and UTS namespaces (no network at
+    all, no view of other processes), a read-only view of the system libraries, the Python
+    installation, its site-packages and a staged copy of the few public modules the worker needs
+    (``worker.py``, ``protocol.py``, ``student.py`` with the catalogue, the public oracles), and a
+    private size-limited tmpfs for the submission. Nothing else of the machine exists inside:
+    not the repository, the hidden graders, the solutions, the datasets or the home directory.
+``rlimits``
+    Where bubblewrap is missing or the kernel forbids namespaces (some containers), the worker is
+    an ordinary process: resource limits, a minimal environment, a private working directory and
+    the same staged library, but the file system and the network are those of the machine.
+
+At both levels a grader running as root also drops the worker to a user id of its own (one per
+parallel slot), so that the process limit holds and everything the worker leaves behind can be
+killed by user id. Resource limits (``Limits``) apply in the child: CPU time, address space, file
+size, processes, open files; the grader adds a wall-clock deadline per request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+
+PACKAGE = Path(__file__).resolve().parents[1]  # .../autograder
+SANDBOX_LIB = "/sandbox/lib"  # where the staged library appears inside bubblewrap
+UID_BASE = int(os.environ.get("AUTOGRADER_SANDBOX_UID_BASE", "61000"))
+
+# What the worker may import from the engine: copied, never the package itself.
+STAGED = {
+    "autograder/student.py": "student.py",
+    "autograder/failures.py": "failures.py",
+    "autograder/catalogue.py": "catalogue.py",
+    "autograder/graders/oracles.py": "graders/oracles.py",
+    "autograder/graders/torch_oracles.py": "graders/torch_oracles.py",
+    "autograder/graders/blocks.py": "graders/blocks.py",
+    "autograder/sandbox/worker.py": "sandbox/worker.py",
+    "autograder/sandbox/protocol.py": "sandbox/protocol.py",
+}
+
+# The public modules whose functions and classes graders may hand to student code as trusted
+# building blocks (``trusted=``); the worker imports them from its staged copy, by name.
+TRUSTED_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks")
+OPTIONAL = {"autograder/graders/blocks.py"}
+
+_STUB_INIT = '''"""The course engine as the grading sandbox sees it: check() does nothing here."""
+
+
+def check(*args, **kwargs):
+    return None
+
+
+__all__ = ["check"]
+'''
+
+_STUB_CARRY = '''"""carry_forward inside the grading sandbox: graders hand trusted building blocks instead."""
+
+
+def carry_forward(stage_id, *names):
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("Earlier stages are not loaded while grading; the graders supply these pieces.")
+
+    values = tuple(unavailable for _ in names)
+    return values[0] if len(values) == 1 else values
+'''
+
+
+class CageError(RuntimeError):
+    """The sandbox could not be set up (the message says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    call_seconds: float = 10.0  # one call of student code (the same limit as in a check cell)
+    grace_seconds: float = 5.0  # past its own time limit, a worker that does not answer is killed
+    cell_seconds: float = 30.0  # one notebook cell's definitions, at load time
+    submission_seconds: float = 300.0  # all of one submission's grading
+    cpu_seconds: int = 120  # CPU time of one worker process
+    memory_mb: int = 2048  # address space a worker may add to what numpy and torch already use
+    file_mb: int = 16  # largest file a worker may write
+    processes: int = 64  # processes and threads (per sandbox user id)
+    open_files: int = 256
+    reply_mb: int = 512  # largest answer the grader accepts from a worker
+    max_respawns: int = 32  # fresh workers after crashes, per submission (each costs milliseconds)
+    tmpfs_mb: int = 512  # the private /tmp under bubblewrap
+
+    def for_child(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("cpu_seconds", "memory_mb", "file_mb", "processes", "open_files")}
+
+
+@dataclass(frozen=True)
+class Isolation:
+    level: str  # "bwrap" or "rlimits"
+    reason: str = ""  # why not bwrap, when it is not
+    uid_switch: bool = False  # the worker runs under a user id of its own
+    bwrap: str | None = None  # path of the bwrap binary
+    details: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        from ..catalogue import text
+
+        key = "sandbox.isolation.bwrap" if self.level == "bwrap" else "sandbox.isolation.rlimits"
+        sentence = text(key, reason=self.reason or "-")
+        if self.uid_switch:
+            sentence += " " + text("sandbox.isolation.uid")
+        return sentence
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["description"] = self.describe()
+        return d
+
+
+# --- staging ------------------------------------------------------------------------------------
+def stage_library(dest: Path | None = None) -> Path:
+    """A directory holding only what the worker imports (world-readable, for a dropped user id)."""
+    dest = Path(dest or tempfile.mkdtemp(prefix="autograder-worker-lib-"))
+    root = dest / "autograder"
+    for sub in ("", "graders", "sandbox"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for src, rel in STAGED.items():
+        if src in OPTIONAL and not (PACKAGE.parent / src).is_file():
+            continue
+        shutil.copyfile(PACKAGE.parent / src, root / rel)
+    (root / "__init__.py").write_text(_STUB_INIT)
+    (root / "carry.py").write_text(_STUB_CARRY)
+    (root / "graders" / "__init__.py").write_text("")
+    (root / "sandbox" / "__init__.py").write_text('"""The worker side of the sandbox (staged copy)."""\n')
+    for path in [dest, *dest.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest
+
+
+# --- the command --------------------------------------------------------------------------------
+def _python_roots() -> list[str]:
+    """Directories the interpreter and its packages live in (read-only inside the sandbox)."""
+    roots = []
+    for p in (sys.base_prefix, sys.prefix, *[q for q in sys.path if q.endswith(("site-packages", "dist-packages"))]):
+        p = os.path.realpath(p)
+        if p and os.path.isdir(p) and not p.startswith("/usr/"):
+            roots.append(p)
+    exe = os.path.realpath(sys.executable)
+    if not exe.startswith("/usr/"):
+        roots.append(os.path.dirname(exe))
+    # Keep the outermost of nested roots, but never one holding the engine (a venv at the
+    # repository's root would otherwise bring the hidden graders along): its site-packages only.
+    engine = str(PACKAGE)
+    roots = sorted({r for r in roots if not engine.startswith(r + "/")}, key=len)
+    keep: list[str] = []
+    for r in roots:
+        if not any(r == k or r.startswith(k + "/") for k in keep):
+            keep.append(r)
+    return keep
+
+
+def bwrap_command(bwrap: str, stage: Path, *, root: bool, tmpfs_mb: int) -> list[str]:
+    cmd = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+           "--die-with-parent", "--new-session", "--hostname", "sandbox", "--cap-drop", "ALL"]
+    if root:  # the zygote drops each child to a user id of its own
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-user"]
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf"):
+        cmd += ["--ro-bind-try", f, f]
+    cmd += ["--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d"]
+    binds = [(r, r) for r in _python_roots()] + [(str(stage), SANDBOX_LIB)]
+    made = {"/", "/usr", "/tmp", "/proc", "/dev", "/etc", "/sys"}
+    for _, dst in binds:
+        parts = Path(dst).parts
+        for i in range(2, len(parts)):
+            d = str(Path(*parts[:i]))
+            if d not in made:
+                cmd += ["--perms", "0755", "--dir", d]
+                made.add(d)
+    for src, dst in binds:
+        cmd += ["--ro-bind", src, dst]
+    cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(tmpfs_mb << 20), "--tmpfs", "/tmp", "--chdir", "/tmp",
+            "--clearenv"]
+    return cmd
+
+
+def _env(pythonpath: str, home: str) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "PYTHONPATH": pythonpath,
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
+           "MPLCONFIGDIR": f"{home}/.mpl", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}
+    if os.environ.get("AUTOGRADER_LANG"):
+        env["AUTOGRADER_LANG"] = os.environ["AUTOGRADER_LANG"]
+    return env
+
+
+_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+         "from autograder.sandbox.worker import main; main(sys.argv[1:])")
+
+
+def _python_argv() -> list[str]:
+    return [sys.executable, "-s", "-B", "-c", _BOOT]
+
+
+def probe(requested: str = "auto", *, stage: Path | None = None) -> Isolation:
+    """Decide the isolation level: bubblewrap when it really works here, else resource limits."""
+    root = os.geteuid() == 0
+    if requested not in ("auto", "bwrap", "rlimits"):
+        raise CageError(f"unknown isolation level {requested!r} (auto, bwrap or rlimits)")
+    if requested == "rlimits":
+        return Isolation("rlimits", reason="asked for with --isolation rlimits", uid_switch=root)
+    bwrap = shutil.which("bwrap")
+    reason = ""
+    if not bwrap:
+        reason = "bubblewrap (bwrap) is not installed"
+    else:
+        own_stage = stage is None
+        stage = stage or stage_library()
+        try:
+            cmd = bwrap_command(bwrap, stage, root=root, tmpfs_mb=16)
+            env = _env(SANDBOX_LIB, "/tmp")
+            for k, v in env.items():
+                cmd += ["--setenv", k, v]
+            check = "import numpy, autograder.sandbox.protocol, os; print(len(os.listdir('/')))"
+            proc = subprocess.run([*cmd, sys.executable, "-s", "-B", "-c", check], capture_output=True,
+                                  text=True, timeout=60)
+            if proc.returncode == 0:
+                return Isolation("bwrap", uid_switch=root, bwrap=bwrap)
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            reason = f"bubblewrap cannot create its sandbox here ({lines[-1] if lines else f'exit {proc.returncode}'})"
+        except (OSError, subprocess.SubprocessError) as exc:
+            reason = f"bubblewrap failed to start ({exc})"
+        finally:
+            if own_stage:
+                shutil.rmtree(stage, ignore_errors=True)
+    if requested == "bwrap":
+        raise CageError(f"--isolation bwrap was asked for, but {reason}.")
+    return Isolation("rlimits", reason=reason, uid_switch=root)
+
+
+# --- the zygote, seen from the grader -----------------------------------------------------------
+class ZygoteDied(RuntimeError):
+    pass
+
+
+@dataclass
+class Child:
+    pid: int
+    sock: socket.socket
+
+
+class Zygote:
+    """One pre-forked worker parent per grading slot: starts once, forks a child per submission."""
+
+    def __init__(self, isolation: Isolation, stage: Path, limits: Limits, slot: int = 0) -> None:
+        self.isolation = isolation
+        self.stage = stage
+        self.limits = limits
+        self.slot = slot
+        self.uid = UID_BASE + slot if isolation.uid_switch else -1
+        self.proc: subprocess.Popen | None = None
+        self.control: socket.socket | None = None
+        self.host_root: str | None = None  # the worker's working area outside bubblewrap
+        self.startup_s = 0.0
+        self.info: dict[str, Any] = {}
+        self._pending = False
+        self._t0 = 0.0
+        self._errlog: Any = None
+
+    @property
+    def alive(self) -> bool:
+        return (self.proc is not None and self.proc.poll() is None and self.control is not None
+                and not self._pending)
+
+    def start(self, timeout: float = 180.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def ensure(self) -> None:
+        """Ready to spawn: finish a launch in progress, or (re)start a zygote that died."""
+        if self._pending and self.proc is not None and self.proc.poll() is None:
+            self.wait_ready()
+        elif not self.alive:
+            self.close()
+            self.start()
+
+    def launch(self) -> None:
+        """Start the zygote without waiting for it (it imports numpy and torch meanwhile)."""
+        self._t0 = time.perf_counter()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        fd = theirs.fileno()
+        if self.isolation.level == "bwrap":
+            cmd = bwrap_command(self.isolation.bwrap or "bwrap", self.stage, root=self.isolation.uid_switch,
+                                tmpfs_mb=self.limits.tmpfs_mb)
+            for k, v in _env(SANDBOX_LIB, "/tmp").items():
+                cmd += ["--setenv", k, v]
+            cmd += [*_python_argv(), "--control-fd", str(fd), "--uid", str(self.uid), "--work-root", "/tmp"]
+            env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/"
+        else:
+            self.host_root = tempfile.mkdtemp(prefix=f"autograder-slot{self.slot}-")
+            os.chmod(self.host_root, 0o700)
+            if self.uid >= 0:
+                os.chown(self.host_root, self.uid, self.uid)
+            cmd = [*_python_argv(), "--control-fd", str(fd), "--uid", str(self.uid), "--work-root", self.host_root]
+            env, cwd = _env(str(self.stage), self.host_root), self.host_root
+        self._errlog = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, pass_fds=[fd], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self._errlog, start_new_session=True)
+        theirs.close()
+        self.control = ours
+        self._pending = True
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        assert self.control is not None
+        self.control.settimeout(timeout)
+        try:
+            msg, _ = protocol.recv(self.control)
+        except (EOFError, OSError, protocol.ProtocolError) as exc:
+            detail = self._stderr_tail() or str(exc)
+            self.close()
+            raise CageError(f"the sandboxed worker did not start: {detail}") from None
+        if msg.get("op") != "ready":
+            self.close()
+            raise CageError(f"the sandboxed worker did not start: {msg}")
+        self._pending = False
+        self.info = msg
+        self.startup_s = time.perf_counter() - self._t0
+
+    def _stderr_tail(self) -> str:
+        if self._errlog is None:
+            return ""
+        try:
+            self._errlog.seek(0)
+            lines = self._errlog.read().decode("utf-8", "replace").strip().splitlines()
+            return lines[-1] if lines else ""
+        except Exception:
+            return ""
+
+    def _request(self, msg: dict[str, Any], buffers: list[Any] = (), timeout: float = 60.0) -> dict[str, Any]:
+        if not self.alive:
+            raise ZygoteDied("the worker parent is not running")
+        try:
+            self.control.settimeout(timeout)
+            protocol.send(self.control, msg, buffers)
+            return protocol.recv(self.control)[0]
+        except (EOFError, OSError, protocol.ProtocolError) as exc:
+            self.close()
+            raise ZygoteDied(f"the worker parent stopped answering ({exc})") from None
+
+    def spawn(self, files: list[tuple[str, bytes]], env: dict[str, str] | None = None) -> Child:
+        if not self.alive:
+            raise ZygoteDied("the worker parent is not running")
+        table = [[name, i] for i, (name, _) in enumerate(files)]
+        try:
+            self.control.settimeout(60)
+            protocol.send(self.control, {"op": "spawn", "files": table, "limits": self.limits.for_child(),
+                                         "env": env or {}}, [data for _, data in files])
+            _, fds, _, _ = socket.recv_fds(self.control, 1, 1)
+            msg, _ = protocol.recv(self.control)
+        except (EOFError, OSError, protocol.ProtocolError) as exc:
+            self.close()
+            raise ZygoteDied(f"the worker parent stopped answering ({exc})") from None
+        if not fds or msg.get("op") != "spawned":
+            for f in fds:
+                os.close(f)
+            self.close()
+            raise ZygoteDied("the worker parent did not hand over a worker")
+        return Child(int(msg["pid"]), socket.socket(fileno=fds[0]))
+
+    def end(self, child: Child) -> dict[str, Any]:
+        """Kill the child and whatever it left behind; how it ended ({'how': 'exit'|'signal', ...})."""
+        try:
+            child.sock.close()
+        except OSError:
+            pass
+        try:
+            return self._request({"op": "end", "pid": child.pid}, timeout=60)
+        except ZygoteDied:
+            return {"how": "unknown"}
+
+    def close(self) -> None:
+        if self.control is not None:
+            try:
+                self.control.settimeout(5)
+                protocol.send(self.control, {"op": "exit"})
+            except OSError:
+                pass
+            try:
+                self.control.close()
+            except OSError:
+                pass
+            self.control = None
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                self.proc.wait()
+            self.proc = None
+        self._pending = False
+        if self.uid >= 0 and self.isolation.level != "bwrap":
+            kill_user(self.uid)
+        if self.host_root:
+            shutil.rmtree(self.host_root, ignore_errors=True)
+            self.host_root = None
+
+
+def kill_user(uid: int) -> None:
+    """Kill every process of ``uid`` (a sandbox user id) from outside; for the ``rlimits`` level."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            from .worker import kill_own_processes
+
+            kill_own_processes()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)

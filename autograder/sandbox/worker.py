@@ -1,0 +1,588 @@
+"""The sandboxed worker: a zygote that forks one fresh child per submission.
+
+This module runs *inside* the cage (see ``cage.py``), from a staged copy of a few public
+modules: this file, ``protocol.py``, ``autograder/student.py`` (with ``failures.py`` and
+``catalogue.py``) and the public oracles. It never sees the grader's code, the hidden graders,
+the solutions or the repository.
+
+The zygote imports numpy, torch (and matplotlib, when installed) once, then waits on its
+control socket. For each submission it forks a child that drops privileges (when the grader
+runs as root, to a user id of its own), sets its resource limits, writes the submission into a
+fresh private directory, clears its environment and then answers the grader's requests over a
+socket of its own: load the notebook's definitions, look up a function, build a module, call
+it. The student's code runs under :class:`autograder.student.LocalStudent`, exactly as in a
+notebook's check cell, so time limits, captured output and the forbidden-call spy are the same;
+its answers leave as data (``protocol``), its failures as structured records. When the session
+ends the zygote kills the child and everything it left behind, and removes its directory.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ctypes
+import importlib
+import linecache
+import os
+import resource
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from typing import Any
+
+from autograder.sandbox import protocol
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+
+# Modules whose functions and classes may be handed to student code as trusted building blocks
+# (the same list as cage.TRUSTED_MODULES; only those that were staged exist here).
+ORACLE_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks")
+
+_libc = None
+
+
+def _prctl(option: int, arg: int) -> None:
+    global _libc
+    try:
+        if _libc is None:
+            _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.prctl(option, arg, 0, 0, 0)
+    except Exception:  # not Linux: the limits that remain still apply
+        pass
+
+
+class _Sink:
+    """Where the student's stray prints go: counted, kept up to a small size, never blocking."""
+
+    def __init__(self, keep: int = 4096) -> None:
+        self.keep = keep
+        self.kept: list[str] = []
+        self.size = 0
+        self.written = 0
+
+    def write(self, s: Any) -> int:
+        s = str(s)
+        self.written += len(s)
+        if self.size < self.keep:
+            self.kept.append(s[: self.keep - self.size])
+            self.size += len(self.kept[-1])
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    encoding = "utf-8"
+    errors = "replace"
+
+
+# --- the zygote ---------------------------------------------------------------------------------
+def _preload() -> None:
+    """Import once what every submission needs, so that a child starts in milliseconds."""
+    import numpy  # noqa: F401
+
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:
+        pass
+    import autograder.student  # noqa: F401
+
+    for name in ORACLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """Run one guarded torch call with the forbidden-call spy and a backward pass, once.
+
+    Their first use imports some 800 modules (dispatch modes pull in sympy): 1.5 s that every
+    child would otherwise pay again. One intra-op thread, so no thread pool exists at fork time.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    from autograder.student import LocalStudent
+
+    torch.set_num_threads(1)
+
+    def attention(q):
+        return torch.softmax(q @ q.transpose(-1, -2), -1) @ q
+
+    student = LocalStudent({"attention": attention},
+                           forbidden=("torch.nn.functional.scaled_dot_product_attention",))
+    q = torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True)
+    try:
+        student.function("attention")(q)
+        student.function("attention").grad(q, grad_outputs=[torch.ones(2, 3, 4, dtype=torch.float64)])
+    except Exception:
+        pass
+
+
+class Zygote:
+    def __init__(self, control: socket.socket, uid: int, work_root: str) -> None:
+        self.control = control
+        self.uid = uid  # -1: keep ours
+        self.work_root = work_root
+        self.children: dict[int, str] = {}  # pid -> its work directory
+        self.statuses: dict[int, dict[str, Any]] = {}  # pid -> how it ended
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        t0 = time.perf_counter()
+        _preload()
+        import numpy
+
+        torch = sys.modules.get("torch")
+        protocol.send(self.control, {"op": "ready", "pid": os.getpid(), "preload_s": time.perf_counter() - t0,
+                                     "python": sys.version.split()[0], "numpy": numpy.__version__,
+                                     "torch": getattr(torch, "__version__", None)})
+        while True:
+            try:
+                msg, bufs = protocol.recv(self.control)
+            except (EOFError, OSError, protocol.ProtocolError):
+                break
+            op = msg.get("op")
+            if op == "spawn":
+                self._spawn(msg, bufs)
+            elif op == "end":
+                status = self._end(int(msg["pid"]))
+                protocol.send(self.control, {"op": "ended", **status})
+            elif op == "exit":
+                break
+            else:
+                protocol.send(self.control, {"op": "error", "error": f"unknown op {op!r}"})
+        for pid in list(self.children):
+            self._end(pid)
+        os._exit(0)
+
+    def _spawn(self, msg: dict[str, Any], bufs: list[memoryview]) -> None:
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        files = [(str(name), bytes(bufs[i])) for name, i in msg.get("files", [])]
+        workdir = tempfile.mkdtemp(prefix="sub-", dir=self.work_root) if self.uid < 0 else ""
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                self.control.close()
+                parent_end.close()
+                _child(child_end, self.uid, self.work_root, workdir, files, msg.get("limits", {}),
+                       msg.get("env", {}))
+            finally:
+                os._exit(70)
+        child_end.close()
+        self.children[pid] = workdir
+        socket.send_fds(self.control, [b"F"], [parent_end.fileno()])
+        parent_end.close()
+        protocol.send(self.control, {"op": "spawned", "pid": pid})
+
+    def _end(self, pid: int) -> dict[str, Any]:
+        """Stop child ``pid`` and everything it started; report how it ended."""
+        self._collect(block=False)
+        exited_alone = pid in self.statuses
+        if self.uid >= 0:
+            self._kill_uid()
+        else:
+            self._kill_descendants()
+        for _ in range(1000):
+            if pid in self.statuses:
+                break
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self._collect(block=False)
+            time.sleep(0.001)
+        self._collect(block=False)
+        status = self.statuses.pop(pid, {"how": "unknown"})
+        status["exited_alone"] = exited_alone
+        self.statuses.clear()
+        workdir = self.children.pop(pid, "")
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return status
+
+    def _collect(self, *, block: bool, until: int | None = None) -> None:
+        """Reap children (ours and the orphans handed to us as the subreaper), noting how each ended."""
+        while True:
+            try:
+                p, st = os.waitpid(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                return
+            if p == 0:
+                return
+            if os.WIFSIGNALED(st):
+                self.statuses[p] = {"how": "signal", "signal": os.WTERMSIG(st)}
+            else:
+                self.statuses[p] = {"how": "exit", "code": os.WEXITSTATUS(st)}
+            if until is not None and p == until:
+                return
+
+    def _kill_uid(self) -> None:
+        """Kill every process of the sandbox's user id (ours alone), then remove its directories."""
+        reaper = os.fork()
+        if reaper == 0:
+            try:
+                os.setgroups([])
+                os.setgid(self.uid)
+                os.setuid(self.uid)
+                kill_own_processes()
+                for entry in os.scandir(self.work_root):
+                    if entry.name.startswith("sub-"):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+            finally:
+                os._exit(0)
+        self._collect(block=True, until=reaper)
+        self.statuses.pop(reaper, None)
+
+    def _kill_descendants(self) -> None:
+        me = os.getpid()
+        for _ in range(500):
+            victims = _children_of(me)
+            if not victims:
+                return
+            for p in victims:
+                try:
+                    os.killpg(p, signal.SIGKILL)
+                except OSError:
+                    pass
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.001)
+            self._collect(block=False)
+
+
+def _children_of(ppid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == ppid and fields[0] != b"Z":
+            out.append(int(entry))
+    return out
+
+
+def _live_processes_of(uid: int) -> list[int]:
+    """Processes (not zombies) of ``uid`` visible here, except this one."""
+    me, out = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid != uid:
+                continue
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        if stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X"):
+            out.append(int(entry))
+    return out
+
+
+def kill_own_processes(rounds: int = 2000) -> None:
+    """SIGKILL every other process of our user id, until none is left (a fork bomb included)."""
+    uid = os.getuid()
+    for _ in range(rounds):
+        try:
+            os.kill(-1, signal.SIGKILL)  # succeeds while *any* process exists: check /proc instead
+        except ProcessLookupError:
+            return
+        if not _live_processes_of(uid):
+            return
+        time.sleep(0.001)
+
+
+def _tasks_of_uid(uid: int) -> int:
+    n = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                st = os.stat(f"/proc/{entry}")
+                if st.st_uid == uid:
+                    n += len(os.listdir(f"/proc/{entry}/task"))
+            except OSError:
+                pass
+    return n
+
+
+# --- a child: one submission --------------------------------------------------------------------
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
+    hard = soft if hard is None else hard
+    try:
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        try:  # never above what we already have
+            cur_soft, cur_hard = resource.getrlimit(which)
+            cap = cur_hard if cur_hard != resource.RLIM_INFINITY else hard
+            resource.setrlimit(which, (min(soft, cap), min(hard, cap)))
+        except (ValueError, OSError):
+            pass
+
+
+def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, files: list[tuple[str, bytes]],
+           limits: dict[str, Any], env: dict[str, str]) -> None:
+    os.setsid()
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    keep = sock.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 65536)
+    if uid >= 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        workdir = tempfile.mkdtemp(prefix="sub-", dir=work_root)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    os.chdir(workdir)
+    for name, data in files:
+        path = os.path.join(workdir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+    del files
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8",
+                       "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", **{k: str(v) for k, v in env.items()}})
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    mb = 1 << 20
+    _set_limit(resource.RLIMIT_CORE, 0)
+    _set_limit(resource.RLIMIT_CPU, int(limits.get("cpu_seconds", 120)), int(limits.get("cpu_seconds", 120)) + 5)
+    _set_limit(resource.RLIMIT_FSIZE, int(limits.get("file_mb", 16)) * mb)
+    _set_limit(resource.RLIMIT_NOFILE, int(limits.get("open_files", 256)))
+    extra = int(limits.get("processes", 64))
+    _set_limit(resource.RLIMIT_NPROC, extra if uid >= 0 else _tasks_of_uid(os.getuid()) + extra)
+    _set_limit(resource.RLIMIT_AS, _vm_bytes() + int(limits.get("memory_mb", 2048)) * mb)
+    sink = _Sink()
+    sys.stdout = sys.stderr = sink
+    sys.stdin = None
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", workdir)]
+    Session(sock, sink).serve()
+
+
+class Session:
+    """Answers the grader's requests for one submission."""
+
+    def __init__(self, sock: socket.socket, sink: _Sink) -> None:
+        self.sock = sock
+        self.sink = sink
+        self.namespace: dict[str, Any] = {"__name__": "__student__", "__builtins__": builtins}
+        self.last_error: BaseException | None = None
+        self.refs: dict[int, tuple[str, Any]] = {}
+
+    def serve(self) -> None:
+        while True:
+            try:
+                msg, bufs = protocol.recv(self.sock)
+            except (EOFError, OSError, protocol.ProtocolError):
+                os._exit(0)
+            try:
+                reply, out = self.handle(msg, bufs)
+            except BaseException as exc:  # noqa: BLE001 - anything the student threw past the guard
+                reply, out = {"failure": _failure_from(exc, self._label(msg), msg.get("time_limit", 10.0))}, []
+            try:
+                protocol.send(self.sock, reply, out)
+            except BaseException:  # noqa: BLE001 - e.g. a reply too big for our memory limit
+                try:
+                    failure = _failure_from(MemoryError("the result is too large to send"), self._label(msg), 0)
+                    protocol.send(self.sock, {"failure": failure})
+                except BaseException:  # noqa: BLE001
+                    os._exit(71)
+
+    def _label(self, msg: dict[str, Any]) -> str:
+        """How the failing call is named in the message: `softmax`, `Model.forward`."""
+        if msg.get("op") == "invoke":
+            try:
+                kind, obj = self.refs[int(msg.get("ref", 0))]
+            except (KeyError, TypeError, ValueError):
+                return "your code"
+            name = str(getattr(obj, "name", "your code"))
+            method = str(msg.get("method", "__call__"))
+            if kind == "function":
+                return name
+            return f"{name}.{'forward' if method == '__call__' else method}"
+        return str(msg.get("name", "your code"))
+
+    def _student(self, msg: dict[str, Any]):
+        from autograder.student import LocalStudent
+
+        return LocalStudent(self.namespace, time_limit=float(msg.get("time_limit", 10.0)),
+                            last_error=self.last_error, forbidden=tuple(msg.get("forbidden", ())))
+
+    def handle(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
+        op = msg.get("op")
+        if op == "ping":
+            return {"ok": True}, []
+        if op == "load":
+            return self.load(msg), []
+        if op == "function":
+            fn = self._student(msg).function(str(msg["name"]), trusted=_resolve(msg.get("trusted", {})))
+            return self._ref("function", fn), []
+        if op == "build":
+            args = protocol.decode(msg.get("args"), bufs)
+            kwargs = protocol.decode(msg.get("kwargs"), bufs)
+            handle = self._student(msg).build(str(msg["name"]), *args, trusted=_resolve(msg.get("trusted", {})),
+                                              **kwargs)
+            return self._ref("module", handle), []
+        if op == "invoke":
+            return self.invoke(msg, bufs)
+        return {"failure": {"class": "GraderFailure", "message": f"unknown request {op!r}"}}, []
+
+    def _ref(self, kind: str, obj: Any) -> dict[str, Any]:
+        ref = len(self.refs) + 1
+        self.refs[ref] = (kind, obj)
+        return {"ok": True, "ref": ref}
+
+    def load(self, msg: dict[str, Any]) -> dict[str, Any]:
+        from autograder.student import _Alarm, _one_line, _time_limit
+
+        errors = []
+        seconds = float(msg.get("cell_seconds", 30.0))
+        for cell in msg.get("cells", []):
+            name, source = str(cell["name"]), str(cell["source"])
+            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+            try:
+                code = compile(source, name, "exec")
+                with _time_limit(seconds):
+                    exec(code, self.namespace)  # noqa: S102 - the point of the sandbox
+            except _Alarm:
+                exc = TimeoutError(f"did not finish within {seconds:g} s")
+                self.last_error = exc
+                errors.append(f"{cell.get('label', name)}: {_one_line(exc)}")
+            except BaseException as exc:  # noqa: BLE001 - SystemExit included: a notebook cell goes on
+                self.last_error = exc
+                errors.append(f"{cell.get('label', name)}: {_one_line(exc)}")
+        return {"ok": True, "errors": errors[:20], "printed": self.sink.written}
+
+    def invoke(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
+        kind, obj = self.refs[int(msg["ref"])]
+        method = str(msg.get("method", "__call__"))
+        allowed = _METHODS[kind]
+        if method not in allowed:
+            return {"failure": {"class": "GraderFailure", "message": f"{method} cannot be called"}}, []
+        args = protocol.decode(msg.get("args"), bufs)
+        kwargs = protocol.decode(msg.get("kwargs"), bufs)
+        before = {("a", i): protocol.raw_bytes(a) for i, a in enumerate(args)}
+        before.update({("k", k): protocol.raw_bytes(v) for k, v in kwargs.items()})
+        fn = obj if method == "__call__" else getattr(obj, method)
+        result = fn(*args, **kwargs)
+        enc = protocol.Encoder(strict=False)
+        value = enc.encode(result)
+        mutated = []
+        for (where, key), raw in before.items():
+            if raw is None:
+                continue
+            current = args[key] if where == "a" else kwargs[key]
+            if protocol.raw_bytes(current) != raw:
+                mutated.append([[where, key], enc.encode(current)])
+        return {"ok": True, "value": value, "mutated": mutated}, enc.buffers
+
+
+_METHODS = {
+    "function": ("__call__", "grad"),
+    "module": ("__call__", "call", "grad", "state_dict", "load_state_dict", "parameter_shapes",
+               "buffer_shapes", "submodule_types", "train", "eval", "to"),
+}
+
+
+def _resolve(trusted: dict[str, str]) -> dict[str, Any]:
+    """Trusted building blocks, by qualified name, from the staged public oracle modules only."""
+    out = {}
+    for name, qualified in dict(trusted).items():
+        module, _, attr = str(qualified).partition(":")
+        if module not in ORACLE_MODULES:
+            raise ValueError(f"{qualified} is not a public oracle")
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        out[str(name)] = obj
+    return out
+
+
+_CAP = 2000
+
+
+def _cut(s: Any, n: int = _CAP) -> str:
+    s = str(s)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _failure_from(exc: BaseException, label: str, seconds: Any) -> dict[str, Any]:
+    """A structured record of what went wrong, for the grader to re-raise."""
+    from autograder.failures import GraderFailure
+    from autograder.catalogue import text
+    from autograder.student import _Alarm, _one_line, _student_frames
+
+    if isinstance(exc, GraderFailure):
+        ev = exc.evidence
+        return {
+            "class": type(exc).__name__,
+            "error_types": [_cut(t, 100) for t in getattr(exc, "error_types", ())][:20],
+            "message": _cut(exc.message),
+            "evidence": None if ev is None else {"expected": _cut(ev.expected), "got": _cut(ev.got),
+                                                  "details": [_cut(d, 500) for d in list(ev.details)[:10]]},
+            "hint": None if exc.hint is None else _cut(exc.hint),
+            "misconception": None if exc.misconception is None else _cut(exc.misconception),
+        }
+    if isinstance(exc, _Alarm):
+        return {"class": "StudentTimeout", "message": _cut(text("fail.timeout", name=label, seconds=float(seconds)))}
+    return {"class": "StudentCodeError", "message": _cut(text("fail.raised", name=label, error=_one_line(exc))),
+            "error_types": [c.__name__ for c in type(exc).__mro__][:20],
+            "evidence": {"expected": "", "got": "", "details": [_cut(d, 500) for d in _student_frames(exc)]}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="autograder.sandbox.worker")
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--uid", type=int, default=-1)
+    parser.add_argument("--work-root", required=True)
+    args = parser.parse_args(argv)
+    control = socket.socket(fileno=args.control_fd)
+    Zygote(control, args.uid, args.work_root).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Forged results: a results.json, a pickle and a gradebook in the folder; writes outside its directory."""
+ATTACKS = ("softmax", "dot_product_attention")
+SKELETON = True
+FILES = {
+    "results.json": '{"score": 10, "tests": [{"name": "softmax", "score": 4, "max_score": 4, "status": "passed"}]}',
+    "classroom.json": '{"version": 1, "status": "pass", "max_score": 10, "tests": []}',
+    "grades.csv": "student,total\nforger,35\n",
+}
+AT_IMPORT = r'''
+class _Forge:
+    import json, os, pickle
+
+    class Payload:
+        def __reduce__(self):
+            import os
+            return (os.system, ("touch /tmp/forged_results_pickle_ran",))
+
+    forged = {"score": 10, "tests": [{"name": "softmax", "score": 4, "max_score": 4, "status": "passed"}]}
+    for d in ["/tmp", os.path.expanduser("~"), "..", "../..", "../../..", "/work", "/work/main/build"]:
+        for name in ["results.json", "forged_results.pickle"]:
+            try:
+                with open(os.path.join(d, name), "wb") as fh:
+                    fh.write(pickle.dumps(Payload()) if name.endswith("pickle") else json.dumps(forged).encode())
+            except Exception:
+                pass
+'''
