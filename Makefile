@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # The CPU build of torch 2.13.0; the project's range (pyproject.toml) keeps newer CUDA builds out.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install test demo release check-release clean sandbox-tools
+.PHONY: install test demo release check-release clean sandbox-tools browser-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,25 @@ sandbox-tools:
 	    echo "note: bubblewrap (bwrap) is not installed; hardened grading will use resource limits only"; \
 	  fi; }
 
+# Headless Chromium for the browser test (tests/test_browser.py, driven by Playwright): Debian's
+# chromium package when no Chromium or Chrome is installed and we are root (or have passwordless
+# sudo). Where that is impossible the test is skipped and says why.
+browser-tools:
+	@[ -n "$$CHROME_BIN" ] || command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 \
+	  || command -v google-chrome-stable >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser test (apt-get)"; \
+	    { $$SUDO apt-get update -q >/dev/null 2>&1 \
+	      && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } \
+	      || echo "note: chromium could not be installed; the browser test will be skipped"; \
+	  else \
+	    echo "note: no Chromium and no root to install it; the browser test will be skipped"; \
+	  fi; }
+
 install: $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) browser-tools
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)

@@ -3,6 +3,8 @@
     python -m autograder release [--check]   regenerate assignments/ from solutions/ with nbgrader
     python -m autograder demo                 grade the bundled example class with nbgrader
     python -m autograder grade SUBMISSIONS... --out DIR   hardened grading (sandboxed, parallel)
+    python -m autograder export-student-repo DIR   the repository students start from (no solutions, no hidden graders)
+    python -m autograder merge GRADED... --out DIR  merge the reports of grading shards: class CSV, gradebook, feedback
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     from .grade_cli import add_arguments as grade_arguments
 
     grade_arguments(sub.add_parser("grade", help="hardened grading: student code sandboxed, scores computed outside it"))
+    exp = sub.add_parser("export-student-repo", help="write the student template repository (public graders only)")
+    exp.add_argument("dest", metavar="DIR", help="where to write it (created; must be empty unless --force)")
+    exp.add_argument("--stage", action="append", metavar="ID", help="export only this stage (repeatable; default: all)")
+    exp.add_argument("--force", action="store_true", help="replace everything in DIR except .git/")
+    from .merge import add_arguments as merge_arguments
+
+    merge_arguments(sub.add_parser("merge", help="merge the --out folders of grading shards into one class"))
     args = parser.parse_args(argv)
 
     if args.command == "release":
@@ -44,6 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         from .grade_cli import main as grade
 
         return grade(args)
+    if args.command == "export-student-repo":
+        from .export import main as export
+
+        return export(args)
+    if args.command == "merge":
+        from .merge import main as merge
+
+        return merge(args)
     return 2
 
 

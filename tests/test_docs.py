@@ -1,0 +1,281 @@
+"""Every command in docs/students.md and docs/instructors.md is run by a test, or by `make demo`.
+
+The commands are the fenced ``bash`` blocks of the two guides (and the ``!command`` lines of their
+``python`` blocks: Colab cells). Each one is either
+
+- **run here, as written**: the scenarios below execute the guides' own lines, in order, with two
+  substitutions stated in ``SUBSTITUTE`` (a local git repository for a GitHub address, and this
+  virtual environment for ``.venv``), or
+- **covered**: listed in ``COVERED`` with the test (or `make demo` step) that runs it and the
+  evidence, which this test checks: a string that must appear in the file that does the running.
+  Where that run differs from the guide's line (a dry run, check-only), the entry says how.
+
+A command of the guides that is neither fails this test, and so does a ``COVERED`` entry that no
+guide uses any more.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autograder import registry
+from autograder.course import new_course
+
+REPO = Path(__file__).resolve().parents[1]
+GUIDES = (REPO / "docs/students.md", REPO / "docs/instructors.md")
+S1 = registry.STAGES[0].id
+NB = registry.stage(S1).notebook
+
+
+def commands(path: Path) -> list[str]:
+    """The commands of a guide's fenced bash blocks and of its Colab cells' ``!`` lines, in order."""
+    found = []
+    for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", path.read_text(encoding="utf-8"), re.M | re.S):
+        if lang not in ("bash", "python"):
+            continue
+        body = body.replace("\\\n", " ")
+        for line in body.splitlines():
+            line = line.strip()
+            if lang == "python":
+                if not line.startswith("!"):
+                    continue
+                line = line[1:]
+            if line and not line.startswith("#"):
+                found.append(" ".join(line.split()))
+    return found
+
+
+@dataclass(frozen=True)
+class Covered:
+    by: str  # the test or `make demo` step that runs it
+    evidence: tuple[tuple[str, str], ...]  # (file, text that must be in it)
+    note: str = ""  # how that run differs from the guide's line, if it does
+
+
+COVERED: dict[str, Covered] = {
+    "make install": Covered("every `make test` (the test target depends on the install stamp)",
+                            (("Makefile", "test: $(STAMP)"), ("Makefile", 'pip install -q -e ".[dev]"'))),
+    "make test": Covered(".ci/run (CI) and the CI workflow", ((".ci/run", "make test"),
+                                                              (".github/workflows/ci.yml", "run: make test"))),
+    "make demo": Covered("tests/test_nbgrader_pipeline.py runs run_demo's grade_class on a smaller class",
+                         (("Makefile", "-m autograder demo"), ("autograder/demo.py", "grades = grade_class(course)"),
+                          ("tests/test_nbgrader_pipeline.py", "grade_class(course, CLASS")),
+                         "a class of 7 instead of the demo's 9"),
+    "make release": Covered("tests/test_release.py::test_committed_release_is_what_nbgrader_generates",
+                            (("Makefile", "-m autograder release"), ("tests/test_release.py", "release(check_only=True")),
+                            "the test generates the release and compares; it does not copy it over assignments/"),
+    "make check-release": Covered("tests/test_release.py and CI's `make check-release` step",
+                                  (("Makefile", "-m autograder release --check"),
+                                   ("tests/test_release.py", "release(check_only=True"),
+                                   (".github/workflows/ci.yml", "run: make check-release"))),
+    "python -m venv .venv": Covered("every `make install` (Makefile: $(PYTHON) -m venv $(VENV))",
+                                    (("Makefile", "$(PYTHON) -m venv $(VENV)"),)),
+    '.venv/bin/python -m pip install -e ".[lab]" --extra-index-url https://download.pytorch.org/whl/cpu': Covered(
+        "tests/test_student_repo.py::test_the_student_pyproject_installs",
+        (("tests/test_student_repo.py", '"--dry-run", "--no-deps", "--no-build-isolation"'),
+         (".github/student/grade.yml", "PIP_EXTRA_INDEX_URL: https://download.pytorch.org/whl/cpu")),
+        "offline dry run without dependencies; the student workflow installs the same with the CPU index"),
+    "pip install -q -e <your-repo>": Covered(
+        "tests/test_student_repo.py::test_the_student_pyproject_installs",
+        (("tests/test_student_repo.py", '"install", "--dry-run"'),), "offline dry run without dependencies"),
+    ".venv/bin/jupyter lab": Covered("tests/test_browser.py (JupyterLab, a notebook's check cell, formgrader)",
+                                     (("tests/test_browser.py", '"-m", "jupyter", "lab"'),),
+                                     "started on a free port with a token, for the browser"),
+    ".venv/bin/python -m autograder grade submitted/ --out build/graded/shard-1 --shard 1/2 --no-gradebook": Covered(
+        "tests/test_grade_class.py (the grade-class workflow's Grade step, once per shard)",
+        ((".github/workflows/grade-class.yml", '--shard "$SHARD/$TOTAL"'),
+         (".github/workflows/grade-class.yml", "--no-gradebook"), ("tests/test_grade_class.py", '"Grade"')),
+        "the workflow's folders: submissions/ and graded/shard-<i>"),
+    ".venv/bin/python -m autograder grade submitted/ --out build/graded/shard-2 --shard 2/2 --no-gradebook": Covered(
+        "tests/test_grade_class.py (the grade-class workflow's Grade step, once per shard)",
+        ((".github/workflows/grade-class.yml", '--shard "$SHARD/$TOTAL"'),), "the workflow's folders"),
+    ".venv/bin/python -m autograder merge build/graded/shard-1 build/graded/shard-2 --out build/class": Covered(
+        "tests/test_grade_class.py (the grade-class workflow's Merge step)",
+        ((".github/workflows/grade-class.yml", "python -m autograder merge graded/shard-* --out class"),
+         ("tests/test_grade_class.py", '"merge", "Merge"')), "the workflow's folders"),
+}
+
+# Lines run below as written, but for these replacements (the guides' placeholders and GitHub).
+SUBSTITUTE = {
+    "https://github.com/<org>/<your-repo>.git": "{remote}",
+    "https://github.com/<org>/transformer-course-template.git": "{remote}",
+    "<your-repo>": "your-repo",
+    ".venv/bin/python": "{python}",
+}
+
+STUDENT_SCENARIO = [  # docs/students.md, in order; "#" lines are the test's own steps between them
+    "git clone https://github.com/<org>/<your-repo>.git",
+    "cd <your-repo>",
+    "# the student fills in stage 01",
+    "mkdir -p build/submission/me && cp -R assignments/01_dot_product_attention build/submission/me/",
+    ".venv/bin/python -m autograder grade build/submission --out build/grading --public-only --no-gradebook",
+    "cat build/grading/me/01_dot_product_attention/report.md",
+    "git add assignments",
+    'git commit -m "Stage 01: softmax and self-attention"',
+    "git push",
+]
+TEMPLATE_SCENARIO = [  # docs/instructors.md: export and push the template
+    ".venv/bin/python -m autograder export-student-repo build/student-template",
+    "cd build/student-template",
+    "git init -b main",
+    "git add .",
+    'git commit -m "Transformer course: student template"',
+    "git remote add origin https://github.com/<org>/transformer-course-template.git",
+    "git push -u origin main",
+]
+HUB_SCENARIO = [  # docs/instructors.md: nbgrader on JupyterHub, a stage from release to export
+    "nbgrader generate_assignment 01_dot_product_attention",
+    "nbgrader release_assignment 01_dot_product_attention",
+    "# a student fetches, works and submits",
+    "nbgrader collect 01_dot_product_attention",
+    "nbgrader autograde 01_dot_product_attention",
+    "nbgrader generate_feedback 01_dot_product_attention",
+    "nbgrader release_feedback 01_dot_product_attention",
+    "nbgrader export",
+]
+GRADE_SCENARIO = [".venv/bin/python -m autograder grade submitted/ --out build/graded"]
+RUN_HERE = [c for c in STUDENT_SCENARIO + TEMPLATE_SCENARIO + HUB_SCENARIO + GRADE_SCENARIO if not c.startswith("#")]
+
+
+def test_every_command_of_the_guides_is_run_or_covered():
+    documented = {c for guide in GUIDES for c in commands(guide)}
+    assert documented, "no commands found: the parser is broken"
+    missing = sorted(documented - set(RUN_HERE) - set(COVERED))
+    assert missing == [], f"commands no test runs: {missing}"
+    stale = sorted((set(RUN_HERE) | set(COVERED)) - documented)
+    assert stale == [], f"listed here but in no guide any more: {stale}"
+    assert not set(RUN_HERE) & set(COVERED)
+
+
+@pytest.mark.parametrize("command", sorted(COVERED))
+def test_covered_commands_are_run_where_it_says(command):
+    cover = COVERED[command]
+    for file, text in cover.evidence:
+        assert text in (REPO / file).read_text(encoding="utf-8"), f"{cover.by}: {file} no longer runs it ({text!r})"
+
+
+def test_the_parser_finds_bash_blocks_and_colab_lines(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("x\n```bash\n# a comment\nmake a \\\n  b\n\ncd x\n```\n```text\nnot me\n```\n"
+                   "```python\n!pip install y\n%cd z\nprint(1)\n```\n")
+    assert commands(doc) == ["make a b", "cd x", "pip install y"]
+
+
+def _script(lines: list[str], values: dict[str, str], between: dict[str, str]) -> str:
+    out = ["set -euo pipefail"]
+    for line in lines:
+        if line.startswith("#"):
+            out.append(between[line])
+            continue
+        for old, new in SUBSTITUTE.items():
+            if old in line:
+                line = line.replace(old, new.format(**values))
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _run(script: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
+           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    return subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_the_template_and_student_commands_as_written(tmp_path):
+    remote = tmp_path / "github" / "your-repo.git"  # the template, and the student's repository made from it
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    values = {"remote": remote.as_uri(), "python": sys.executable}
+    instructor = tmp_path / "course-checkout"
+    instructor.mkdir()
+
+    # the instructor exports the template and pushes it
+    exported = _run(_script(TEMPLATE_SCENARIO[:1], values, {}), instructor)
+    refused = exported.returncode != 0
+    if refused:  # the audit refuses while the engine leaks reference code (tests/test_student_repo.py)
+        from test_student_repo import KNOWN_LEAKS
+        from autograder.export import export_student_repo
+
+        assert exported.returncode == 1 and any(f in exported.stderr for f in KNOWN_LEAKS), exported.stderr
+        assert not (instructor / "build/student-template").exists()
+        export_student_repo(instructor / "build/student-template", check=False)
+    else:
+        assert "Audit passed" in exported.stdout and "passes actionlint" in exported.stdout
+    pushed = _run(_script(TEMPLATE_SCENARIO[1:], values, {}), instructor)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+
+    # a student clones it, works, checks the report, and pushes
+    nb = f"assignments/{S1}/{NB}"
+    student = tmp_path / "student-laptop"
+    student.mkdir()
+    mine = student / "your-repo" / nb
+    fill = (f"(cd {REPO} && {sys.executable} -c \"import json; from autograder import submissions as s; "
+            f"nb = s.fill(s.load('{mine}'), s.load('solutions/{S1}/{NB}')); "
+            f"open('{mine}', 'w').write(json.dumps(nb, indent=1))\")")
+    ran = _run(_script(STUDENT_SCENARIO, values, {"# the student fills in stage 01": fill}), student)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    full = registry.max_points(S1)
+    assert f"Dot-product self-attention (`{S1}`): {full:g} / {full:g} points" in ran.stdout  # `cat report.md`
+    log = subprocess.run(["git", "--git-dir", str(remote), "log", "--format=%s", "main"], capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert log[:2] == ["Stage 01: softmax and self-attention", "Transformer course: student template"]
+    shown = subprocess.run(["git", "--git-dir", str(remote), "show", f"main:{nb}"], capture_output=True, text=True,
+                           check=True).stdout
+    assert "raise NotImplementedError" not in "".join(
+        "".join(c["source"]) for c in json.loads(shown)["cells"] if c.get("cell_type") == "code")
+    if refused:
+        pytest.xfail("the documented export refuses while the engine holds reference code (see "
+                     "tests/test_student_repo.py::KNOWN_LEAKS); every other command ran as written")
+
+
+@pytest.mark.slow
+def test_the_jupyterhub_and_grading_commands_as_written(tmp_path):
+    course = new_course(tmp_path / "course")  # a checkout's nbgrader_config.py and solutions/
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    with (course / "nbgrader_config.py").open("a") as fh:  # the hub's setting (docs: "as your hub requires")
+        fh.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    mine = home / S1 / NB
+    opts = f"--course transformers --Exchange.root={exchange}"
+    student = (f"(cd {home} && nbgrader fetch_assignment {S1} {opts} "
+               f"&& {sys.executable} -c \"import json; from autograder import submissions as s; "
+               f"nb = s.fill(s.load('{mine}'), s.load('{course / 'solutions' / S1 / NB}')); "
+               f"open('{mine}', 'w').write(json.dumps(nb, indent=1))\" "
+               f"&& nbgrader submit {S1} {opts})")
+    ran = _run(_script(HUB_SCENARIO, {"python": sys.executable}, {"# a student fetches, works and submits": student}),
+               course)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    user = getpass.getuser()
+    assert (course / "submitted" / user / S1 / NB).is_file()  # collected
+    assert (course / "feedback" / user / S1 / NB.replace(".ipynb", ".html")).is_file()
+    released = list((exchange / "transformers" / "feedback").glob("*.html"))
+    assert len(released) == 1, "release_feedback put the feedback in the exchange"
+    full = registry.max_points(S1)
+    with (course / "grades.csv").open() as fh:  # nbgrader export's CSV
+        [row] = list(csv.DictReader(fh))
+    assert (row["assignment"], row["student_id"]) == (S1, user)
+    assert float(row["score"]) == float(row["max_score"]) == full
+
+    # hardened grading on the hub: the scores go to the course's gradebook, as autograde's did
+    graded = _run(_script(GRADE_SCENARIO, {"python": sys.executable}, {}), course)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    assert f"gradebook:  sqlite:///{course / 'gradebook.db'}" in graded.stdout
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_submission(S1, user).score == full
+    result = json.loads((course / "build/graded" / user / S1 / "results.json").read_text())
+    assert result["score"] == full and any(t["visibility"] == "after_published" for t in result["tests"])
