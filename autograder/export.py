@@ -258,7 +258,8 @@ def _hidden_only_lines(repo: Path) -> dict[str, str]:
     hidden: dict[str, str] = {}
     for path in sorted(hidden_dir.rglob("*.py")) if hidden_dir.is_dir() else []:
         for ln in _normalized(path.read_text(encoding="utf-8")):
-            if len(ln) >= 20 and not ln.startswith(('"""', "'''")):
+            seed = "=" in ln and "SEED" in ln.split("=", 1)[0].upper()  # a seed is guarded however short
+            if (len(ln) >= 20 or seed) and not ln.startswith(('"""', "'''")):
                 hidden.setdefault(ln, str(path.relative_to(repo)))
     public: set[str] = set()
     for folder in ("autograder", "assignments", "datasets", "docs", ".github"):

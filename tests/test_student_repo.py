@@ -160,9 +160,9 @@ def test_audit_catches_a_hidden_seed(tmp_path):
     repo = tmp_path / "course"
     (repo / "autograder/graders/hidden").mkdir(parents=True)
     (repo / "autograder/graders/public").mkdir(parents=True)
-    (repo / "autograder/graders/hidden/test_07_training.py").write_text("HIDDEN_TEST_SPLIT_SEED = 86753090\n")
+    (repo / "autograder/graders/hidden/test_07_training.py").write_text("HIDDEN_TEST_SPLIT_SEED = 86753090\nSEED = 7\n")
     (repo / "autograder/graders/public/test_07_training.py").write_text("PUBLIC_SEED = 2017\n")
-    assert set(_hidden_only_lines(repo)) == {"HIDDEN_TEST_SPLIT_SEED = 86753090"}
+    assert set(_hidden_only_lines(repo)) == {"HIDDEN_TEST_SPLIT_SEED = 86753090", "SEED = 7"}
     dest = tmp_path / "export"
     (dest / "datasets").mkdir(parents=True)
     (dest / "datasets/split.py").write_text("PUBLIC_SEED = 2017\n")
@@ -177,7 +177,7 @@ def test_every_hidden_seed_of_the_course_is_hidden_only():
     guarded = _hidden_only_lines(REPO)
     for path in (REPO / "autograder/graders/hidden").rglob("*.py"):
         for line in path.read_text().splitlines():
-            if line.split("=")[0].strip().isupper() and "SEED" in line.split("=")[0] and len(line.strip()) >= 20:
+            if "=" in line and "SEED" in line.split("=")[0].upper() and not line.strip().startswith("#"):
                 assert line.strip() in guarded, f"{path.name}: {line.strip()} is also in a public file"
 
 
