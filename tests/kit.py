@@ -76,4 +76,11 @@ def mutants(stage_id: str | None = None) -> list[Mutant]:
 
 
 def feedback(result: ItemResult) -> str:
-    return item_text(result)
+    """The report a learner reads, with its sentences unwrapped, so that a test can look for one."""
+    from autograder import report
+
+    width, report.WIDTH = report.WIDTH, 10**9
+    try:
+        return item_text(result)
+    finally:
+        report.WIDTH = width
