@@ -9,12 +9,13 @@ stage never costs points twice.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import registry
-from .notebook import NotebookError, load_namespace
+from .notebook import NotebookError, load_namespace, read_cells
 
 
 def _unavailable(name: str, reason: str) -> Callable[..., Any]:
@@ -35,12 +36,36 @@ def find_stage_notebook(stage_id: str, start: Path | None = None) -> Path | None
     return None
 
 
-def carry_forward(stage_id: str, *names: str) -> Any:
-    """The student's own ``names`` from their notebook of ``stage_id`` (one value, or a tuple).
+def _carried_in(path: Path) -> list[tuple[list[str], str, list[str]]]:
+    """The ``a, b = carry_forward("stage", "a", "b")`` lines of a notebook, as (targets, stage, names).
 
-    Never raises: what cannot be loaded becomes a function that explains why when called.
+    Only definitions are loaded from a notebook, so these lines do not run there; the loader
+    runs them itself (stage 06 uses stage 04's MultiHeadAttention, which uses stage 03's attention).
     """
-    path = find_stage_notebook(stage_id)
+    found = []
+    for cell in read_cells(path):
+        if cell.get("cell_type") != "code":
+            continue
+        lines = [ln for ln in cell["source"].splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            call = node.value if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "carry_forward"
+                    and call.args and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
+                continue
+            target = node.targets[0]
+            elts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+            if all(isinstance(e, ast.Name) for e in elts):
+                args = [a.value for a in call.args]
+                found.append(([e.id for e in elts], args[0], args[1:]))
+    return found
+
+
+def _carry(stage_id: str, names: tuple[str, ...], start: Path | None, depth: int = 0) -> tuple[Any, ...]:
+    path = find_stage_notebook(stage_id, start)
     if path is None:
         reason = f"no {registry.stage(stage_id).notebook} was found in ../{stage_id}/."
         found: dict[str, Any] = {}
@@ -48,7 +73,21 @@ def carry_forward(stage_id: str, *names: str) -> Any:
         try:
             found = load_namespace(path)
             reason = f"{path.name} does not define it."
+            for targets, earlier, wanted in _carried_in(path) if depth < len(registry.STAGES) else []:
+                values = _carry(earlier, tuple(wanted), path.parent, depth + 1)
+                for target, value in zip(targets, values):
+                    found.setdefault(target, value)
         except (NotebookError, Exception) as exc:  # their earlier notebook may be broken
             found, reason = {}, f"{path.name} could not be loaded ({type(exc).__name__}: {exc})."
-    values = tuple(found.get(n) or _unavailable(n, reason) for n in names)
+    return tuple(found.get(n) or _unavailable(n, reason) for n in names)
+
+
+def carry_forward(stage_id: str, *names: str) -> Any:
+    """The student's own ``names`` from their notebook of ``stage_id`` (one value, or a tuple).
+
+    What that notebook itself carried forward from an earlier stage comes along, so the
+    definitions work as they did there. Never raises: what cannot be loaded becomes a
+    function that explains why when called.
+    """
+    values = _carry(stage_id, names, None)
     return values[0] if len(values) == 1 else values
