@@ -45,9 +45,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("01_dot_product_attention", "dot_product_attention.ipynb", "Dot-product self-attention"),
     Stage("02_qkv_projections", "qkv_projections.ipynb", "Queries, keys and values"),
     Stage("03_scaling_and_masking", "scaling_and_masking.ipynb", "Scaling and masking"),
+    Stage("04_multi_head_attention", "multi_head_attention.ipynb", "Multi-head attention"),
+    Stage("05_positional_encoding", "positional_encoding.ipynb", "Positional encoding"),
+    Stage("06_encoder_decoder", "encoder_decoder.ipynb", "Encoder and decoder"),
 )
 
 _SDPA = "torch.nn.functional.scaled_dot_product_attention"
+_MHA_FORWARD = "torch.nn.functional.multi_head_attention_forward"  # what nn.MultiheadAttention calls
+_LAYER_NORM = "torch.nn.functional.layer_norm"  # what nn.LayerNorm calls
 
 ITEMS: tuple[Item, ...] = (
     Item("softmax", "01_dot_product_attention", 4, "A numerically stable softmax"),
@@ -64,6 +69,24 @@ ITEMS: tuple[Item, ...] = (
     ),
     Item("causal_mask", "03_scaling_and_masking", 3, "The causal mask"),
     Item("padding_mask", "03_scaling_and_masking", 3, "The padding mask"),
+    Item("qkv_parameter_count", "04_multi_head_attention", 2, "The slides' parameter table"),
+    Item("split_heads", "04_multi_head_attention", 2, "Splitting into heads"),
+    Item("merge_heads", "04_multi_head_attention", 2, "Merging the heads"),
+    Item(
+        "multi_head_attention",
+        "04_multi_head_attention",
+        10,
+        "The MultiHeadAttention module",
+        forbidden=(_SDPA, _MHA_FORWARD),
+    ),
+    Item("sinusoidal_positional_encoding", "05_positional_encoding", 5, "The sinusoidal encoding"),
+    Item("positional_encoding", "05_positional_encoding", 6, "The PositionalEncoding module"),
+    Item("layer_norm", "06_encoder_decoder", 4, "Layer normalization", forbidden=(_LAYER_NORM,)),
+    Item("feed_forward", "06_encoder_decoder", 3, "The position-wise MLP"),
+    Item("encoder_layer", "06_encoder_decoder", 5, "The encoder layer"),
+    Item("decoder_layer", "06_encoder_decoder", 5, "The decoder layer"),
+    Item("encoder_decoder", "06_encoder_decoder", 4, "Stacks of layers: Encoder and Decoder"),
+    Item("transformer", "06_encoder_decoder", 7, "The Transformer"),
 )
 
 _ITEMS_BY_ID = {item.id: item for item in ITEMS}

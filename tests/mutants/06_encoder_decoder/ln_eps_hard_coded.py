@@ -1,0 +1,21 @@
+"""The eps argument ignored: a fixed 1e-5 in the formula."""
+LOSES = ("layer_norm",)
+SAYS = "why.ln_eps_ignored"
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, d_model, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d_model))
+        self.bias = nn.Parameter(torch.zeros(d_model))
+
+    def forward(self, x):
+        mean = x.mean(dim=-1, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
+        return self.weight * (x - mean) / torch.sqrt(var + 1e-5) + self.bias
