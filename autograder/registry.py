@@ -48,6 +48,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("04_multi_head_attention", "multi_head_attention.ipynb", "Multi-head attention"),
     Stage("05_positional_encoding", "positional_encoding.ipynb", "Positional encoding"),
     Stage("06_encoder_decoder", "encoder_decoder.ipynb", "Encoder and decoder"),
+    Stage("07_training", "training.ipynb", "Training the Transformer"),
 )
 
 _SDPA = "torch.nn.functional.scaled_dot_product_attention"
@@ -87,6 +88,13 @@ ITEMS: tuple[Item, ...] = (
     Item("decoder_layer", "06_encoder_decoder", 5, "The decoder layer"),
     Item("encoder_decoder", "06_encoder_decoder", 4, "Stacks of layers: Encoder and Decoder"),
     Item("transformer", "06_encoder_decoder", 7, "The Transformer"),
+    Item("make_batch", "07_training", 4, "Batches with padding, masks and shifted targets"),
+    Item("label_smoothed_loss", "07_training", 4, "Label-smoothed cross-entropy that ignores padding",
+         forbidden=("torch.nn.functional.cross_entropy",)),
+    Item("noam_lr", "07_training", 3, "The Noam learning-rate schedule"),
+    Item("train_step", "07_training", 6, "One training step"),
+    Item("greedy_decode", "07_training", 5, "Greedy decoding"),
+    Item("translation_checkpoint", "07_training", 10, "Your trained translator"),
 )
 
 _ITEMS_BY_ID = {item.id: item for item in ITEMS}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions"
 ASSIGNMENTS = REPO / "assignments"
 MUTANTS = Path(__file__).parent / "mutants"
+HANDIN = Path(__file__).parent / "handin"  # files the reference student hands in with a notebook (stage 07's checkpoint)
 STAGE_IDS = [s.id for s in registry.STAGES]
 
 
@@ -26,12 +29,31 @@ def notebook(root: Path, stage_id: str) -> Path:
 
 
 def grade(namespace: dict, stage_id: str, *, hidden: bool = True) -> dict[str, ItemResult]:
+    """Grade a namespace; one made by reference_namespace comes with the reference's hand-in files."""
     items = [i.id for i in registry.items_of(stage_id)]
-    return {r.item.id: r for r in run_items(LocalStudent(namespace), items, hidden=hidden)}
+    with _submission_dir(namespace.get("__handin__")):
+        return {r.item.id: r for r in run_items(LocalStudent(namespace), items, hidden=hidden)}
 
 
 def reference_namespace(stage_id: str, extra_source: str = "") -> dict:
-    return load_namespace(notebook(SOLUTIONS, stage_id), extra_source)
+    namespace = load_namespace(notebook(SOLUTIONS, stage_id), extra_source)
+    if (HANDIN / stage_id).is_dir():
+        namespace["__handin__"] = str(HANDIN / stage_id)
+    return namespace
+
+
+@contextlib.contextmanager
+def _submission_dir(folder: str | None):
+    """Graders find files handed in with the notebook (stage 07's checkpoint) in $AUTOGRADER_SUBMISSION_DIR."""
+    saved = os.environ.pop("AUTOGRADER_SUBMISSION_DIR", None)
+    if folder:
+        os.environ["AUTOGRADER_SUBMISSION_DIR"] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop("AUTOGRADER_SUBMISSION_DIR", None)
+        if saved is not None:
+            os.environ["AUTOGRADER_SUBMISSION_DIR"] = saved
 
 
 @dataclass(frozen=True)

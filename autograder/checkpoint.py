@@ -1,0 +1,323 @@
+"""A translation checkpoint: its format, and grading it without running student code.
+
+Format (what stage 07's ``save_checkpoint`` writes): a safetensors file holding the model's
+state dict under the contract's names (``src_embed.weight``, ``encoder.layers.0.self_attn.w_q.weight``,
+…; the positional-encoding buffer ``pos_encoding.pe`` may be left out), and in its metadata the
+key ``"config"``: a JSON object with the ``Transformer`` arguments (``src_vocab``, ``tgt_vocab``,
+``d_model``, ``num_heads``, ``num_layers``, ``d_ff``, ``max_len``; ``dropout`` optional).
+safetensors holds only tensors and strings, so reading a file runs no code (unlike pickle).
+
+Grading: the tensors are loaded into the reference model
+(:class:`autograder.graders.training_oracles.Transformer`) in the grading process, which then
+translates a split with greedy decoding and scores it with sacreBLEU. Points scale with BLEU in
+steps (:data:`THRESHOLDS`): one grader per threshold per split, so an item's share of points is
+the share of thresholds reached. :func:`grade_checkpoint` does all of it for one file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import registry
+from .catalogue import text
+from .failures import Evidence, GraderFailure
+
+CHECKPOINT_NAME = "translator.safetensors"
+ITEM = "translation_checkpoint"
+
+# Stage 07's model: what the notebook trains and the benchmark times. Vocabulary sizes are the
+# course vocabularies' (tests/test_course_data.py checks).
+DEFAULT_CONFIG = {"src_vocab": 127, "tgt_vocab": 204, "d_model": 64, "num_heads": 4, "num_layers": 2,
+                  "d_ff": 256, "dropout": 0.1, "max_len": 64}
+
+# BLEU a checkpoint must reach on each split for each grader (equal weights): points grow by one
+# step per threshold, full marks at 90.
+THRESHOLDS = (30, 50, 70, 80, 90)
+
+REQUIRED = ("src_vocab", "tgt_vocab", "d_model", "num_heads", "num_layers", "d_ff", "max_len")
+# Far above anything this course trains; a config beyond these is refused before anything is built.
+LIMITS = {"d_model": 2048, "num_heads": 64, "num_layers": 24, "d_ff": 16384, "max_len": 8192}
+MAX_PARAMETERS = 300_000_000
+
+
+class CheckpointError(GraderFailure):
+    """The checkpoint cannot be graded; the message says why and what to do."""
+
+
+# --- writing --------------------------------------------------------------------------------------
+def save(model: Any, path: str | Path, config: dict, *, dtype: Any = None) -> Path:
+    """Write ``model``'s state dict and ``config`` in the course's format (used by the benchmark and tests)."""
+    from safetensors.torch import save_file
+
+    state = {k: (v.detach().to(dtype) if dtype is not None and v.is_floating_point() else v.detach()).cpu().contiguous()
+             for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata={"config": json.dumps(config)})
+    return Path(path)
+
+
+# --- reading --------------------------------------------------------------------------------------
+def _fail(message_key: str, /, **params: Any) -> CheckpointError:
+    return CheckpointError(text(message_key, **params))
+
+
+def read_config(path: str | Path) -> dict:
+    """The config in the file's metadata, checked; raises CheckpointError with a clear reason."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise _fail("ckpt.missing", name=path.name)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as exc:  # torch.save's zip, a truncated file, anything else
+        raise _fail("ckpt.not_safetensors", name=path.name, error=str(exc).splitlines()[0][:200]) from None
+    if "config" not in meta:
+        raise _fail("ckpt.no_config", name=path.name)
+    try:
+        config = json.loads(meta["config"])
+    except ValueError:
+        raise _fail("ckpt.config_not_json", name=path.name, got=meta["config"][:80]) from None
+    if not isinstance(config, dict):
+        raise _fail("ckpt.config_not_json", name=path.name, got=meta["config"][:80])
+    missing = [k for k in REQUIRED if k not in config]
+    if missing:
+        raise _fail("ckpt.config_keys", name=path.name, missing=", ".join(missing))
+    for k in REQUIRED:
+        v = config[k]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1 or v > LIMITS.get(k, 10**7):
+            raise _fail("ckpt.config_value", key=k, got=repr(v)[:40])
+    if config["d_model"] % config["num_heads"]:
+        raise _fail("ckpt.config_value", key="num_heads", got=f"{config['num_heads']} (d_model = {config['d_model']})")
+    return config
+
+
+def _expected_vocab_sizes() -> tuple[int, int]:
+    import course_data
+
+    src, tgt = course_data.load_vocabs()
+    return len(src), len(tgt)
+
+
+def load_reference(path: str | Path):
+    """(reference model in eval mode with the file's weights, config). Raises CheckpointError."""
+    import torch
+    from safetensors.torch import load_file
+
+    from .graders.training_oracles import Transformer
+
+    path = Path(path)
+    config = read_config(path)
+    src_v, tgt_v = _expected_vocab_sizes()
+    if (config["src_vocab"], config["tgt_vocab"]) != (src_v, tgt_v):
+        raise _fail("ckpt.vocab", src=config["src_vocab"], tgt=config["tgt_vocab"], src_expected=src_v,
+                    tgt_expected=tgt_v)
+    d, layers, d_ff = config["d_model"], config["num_layers"], config["d_ff"]
+    size = (src_v + tgt_v) * d + layers * (12 * d * d + 2 * d * d_ff) + d * tgt_v
+    if size > MAX_PARAMETERS:
+        raise _fail("ckpt.config_value", key="d_model/num_layers/d_ff", got=f"{size:,d} parameters")
+    args = {k: config[k] for k in REQUIRED}
+    model = Transformer(**args, dropout=0.0).eval()
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    state = load_file(str(path))
+    optional = {"pos_encoding.pe"}
+    missing = sorted(k for k in expected if k not in state and k not in optional)
+    extra = sorted(k for k in state if k not in expected)
+    wrong = sorted(k for k in expected if k in state and tuple(state[k].shape) != expected[k])
+    if missing or extra or wrong:
+        details = []
+        if missing:
+            details.append(text("ckpt.detail_missing", n=len(missing), names=_names(missing)))
+        if extra:
+            details.append(text("ckpt.detail_extra", n=len(extra), names=_names(extra)))
+        for k in wrong[:3]:
+            details.append(text("ckpt.detail_shape", name=k, got=tuple(state[k].shape), expected=expected[k]))
+        raise CheckpointError(text("ckpt.tensors", name=path.name), evidence=Evidence(details=details))
+    for k, v in state.items():
+        if not v.is_floating_point():
+            raise _fail("ckpt.dtype", tensor=k, dtype=str(v.dtype).replace("torch.", ""))
+        if not bool(torch.isfinite(v).all()):
+            raise _fail("ckpt.not_finite", tensor=k)
+    model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=False)
+    return model, config
+
+
+def _names(names: list[str], n: int = 4) -> str:
+    shown = ", ".join(f"`{x}`" for x in names[:n])
+    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+# --- translating and scoring ------------------------------------------------------------------------
+def translate(model, sentences: list[str], src_vocab, tgt_vocab, *, batch_size: int = 250, extra: int = 8,
+              max_len: int | None = None) -> list[str]:
+    """Greedy translations of English ``sentences`` by a model with the contract's methods."""
+    import course_data
+    import torch
+
+    from .graders import training_oracles as ref
+
+    device = next(model.parameters()).device
+    out: list[str] = []
+    limit = max_len or getattr(getattr(model, "pos_encoding", None), "pe", torch.empty(512)).shape[0]
+    was_training = model.training
+    model.eval()
+    try:
+        for i in range(0, len(sentences), batch_size):
+            ids = [src_vocab.encode(s) + [course_data.EOS_ID] for s in sentences[i:i + batch_size]]
+            width = max(len(x) for x in ids)
+            src = torch.tensor([x + [course_data.PAD_ID] * (width - len(x)) for x in ids], device=device)
+            ys = ref.greedy(model, src, ref.padding_mask(src, course_data.PAD_ID), min(limit, width + extra),
+                            course_data.BOS_ID, course_data.EOS_ID)
+            out += [tgt_vocab.decode(row.tolist()) for row in ys.cpu()]
+    finally:
+        model.train(was_training)
+    return out
+
+
+def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
+    """sacreBLEU's corpus BLEU (0-100), default 13a tokenisation."""
+    import sacrebleu
+
+    return float(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+
+
+def bleu_of(model, pairs: list[tuple[str, str]], src_vocab, tgt_vocab) -> float:
+    hyps = translate(model, [en for en, _ in pairs], src_vocab, tgt_vocab)
+    return corpus_bleu(hyps, [es for _, es in pairs])
+
+
+# --- the splits a checkpoint is graded on ------------------------------------------------------------
+def split_pairs(split: str) -> list[tuple[str, str]]:
+    """'valid' (public), or 'test' / 'hard' (made from the instructor's hidden seed)."""
+    import course_data
+
+    if split == "valid":
+        return course_data.load_pairs("valid")
+    try:
+        from .graders.hidden import translation_seed as hidden
+    except ImportError:
+        raise GraderFailure(text("report.hidden_missing")) from None
+    if split == "test":
+        return course_data.make_test_split(hidden.TEST_SEED, hidden.TEST_SIZE, "regular")
+    if split == "hard":
+        return course_data.make_test_split(hidden.HARD_SEED, hidden.HARD_SIZE, "hard")
+    raise ValueError(f"unknown split {split!r}")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    split: str
+    bleu: float
+    examples: tuple[tuple[str, str, str], ...]  # (source, reference, translation), a few wrong ones first
+
+
+_CACHE: dict[tuple, Evaluation | CheckpointError] = {}
+
+
+def evaluate(path: str | Path, split: str) -> Evaluation:
+    """BLEU of the checkpoint at ``path`` on ``split`` (cached per file version). Raises CheckpointError."""
+    import course_data
+    import torch
+
+    path = Path(path)
+    st = path.stat() if path.is_file() else None
+    key = (str(path.resolve()), st and st.st_mtime_ns, st and st.st_size, split)
+    if key not in _CACHE:
+        threads = torch.get_num_threads()
+        try:
+            model, _ = load_reference(path)
+            pairs = split_pairs(split)
+            src_vocab, tgt_vocab = course_data.load_vocabs()
+            # One thread: a grading machine grades several submissions at once, and on a busy machine
+            # two threads fighting over small matrices are several times slower than one.
+            torch.set_num_threads(1)
+            with torch.inference_mode():
+                hyps = translate(model, [en for en, _ in pairs], src_vocab, tgt_vocab)
+            wrong = [(en, es, h) for (en, es), h in zip(pairs, hyps) if h != es]
+            right = [(en, es, h) for (en, es), h in zip(pairs, hyps) if h == es]
+            _CACHE[key] = Evaluation(split, corpus_bleu(hyps, [es for _, es in pairs]), tuple((wrong + right)[:3]))
+        except CheckpointError as exc:
+            _CACHE[key] = exc
+        finally:
+            torch.set_num_threads(threads)
+    found = _CACHE[key]
+    if isinstance(found, CheckpointError):  # a fresh exception: re-raising one object would grow its traceback
+        raise CheckpointError(found.message, evidence=found.evidence, hint=found.hint) from None
+    return found
+
+
+def submitted_path(folder: str | Path | None = None) -> Path:
+    """Where the handed-in checkpoint is: ``folder``, else $AUTOGRADER_SUBMISSION_DIR, else the working directory.
+
+    In a notebook (and under ``nbgrader autograde``) the working directory is the notebook's folder.
+    """
+    base = folder or os.environ.get("AUTOGRADER_SUBMISSION_DIR") or os.getcwd()
+    return Path(base) / CHECKPOINT_NAME
+
+
+SPLIT_NAMES = {"valid": "the public valid split", "test": "the hidden test split",
+               "hard": "the hidden test split's unseen combinations"}
+
+
+def expect_bleu(path: str | Path, split: str, threshold: float) -> Evaluation:
+    """Raise a GraderFailure unless the checkpoint reaches ``threshold`` BLEU on ``split``."""
+    ev = evaluate(path, split)
+    if ev.bleu < threshold:
+        details = [text("ckpt.example", src=s, ref=r, got=h or "(empty)") for s, r, h in ev.examples[:2]]
+        raise GraderFailure(text("ckpt.bleu_low", bleu=ev.bleu, threshold=threshold, split=SPLIT_NAMES[split]),
+                            evidence=Evidence(expected=f"BLEU ≥ {threshold:g}", got=f"BLEU {ev.bleu:.1f}",
+                                              details=details),
+                            hint=text("hint.ckpt_train"))
+    return ev
+
+
+# --- one call for a whole checkpoint ------------------------------------------------------------------
+def grade_checkpoint(path: str | Path, *, hidden: bool | None = None) -> Any:
+    """Grade the checkpoint at ``path`` (never running student code): an ItemResult for the item.
+
+    It loads (one grader, weight 1), then one grader per BLEU threshold on the valid split and,
+    with the hidden seed present (``hidden=None``: when it is), on the hidden test split and its
+    unseen combinations. The same checks the item's pytest graders make, without the part that
+    tests the student's ``save_checkpoint`` function.
+    """
+    from .results import GraderResult, ItemResult
+
+    if hidden is None:
+        from .runner import hidden_graders_present
+
+        hidden = hidden_graders_present()
+    item = registry.item(ITEM)
+    result = ItemResult(item)
+    splits = ["valid"] + (["test", "hard"] if hidden else [])
+
+    def run(name: str, title_key: str, visibility: str, fn) -> None:
+        g = GraderResult(item=item.id, name=name, title=text(title_key), visibility=visibility)
+        try:
+            fn()
+        except GraderFailure as exc:
+            g.status, g.message, g.evidence, g.hint = "failed", exc.message, exc.evidence, exc.hint
+        except Exception as exc:  # a grading bug, not the student's fault (as in the runner)
+            g.status, g.message = "error", text("report.internal_error", error=f"{type(exc).__name__}: {exc}")
+        result.graders.append(g)
+
+    run("loads", "ckpt.loads", "public", lambda: load_reference(path))
+    for split in splits:
+        for t in THRESHOLDS:
+            run(f"{split}_bleu_{t}", f"ckpt.{split}_bleu_{t}", "public" if split == "valid" else "hidden",
+                lambda split=split, t=t: expect_bleu(path, split, t))
+    return result
+
+
+def bleu_points(bleu_by_split: dict[str, float]) -> float:
+    """The share of the item's checkpoint graders a model with these BLEU scores passes (for docs and tests)."""
+    passed = 1 + sum(b >= t for b in bleu_by_split.values() for t in THRESHOLDS)
+    return passed / (1 + len(bleu_by_split) * len(THRESHOLDS))
+
+
+__all__ = ["CHECKPOINT_NAME", "CheckpointError", "DEFAULT_CONFIG", "THRESHOLDS", "evaluate", "grade_checkpoint",
+           "load_reference", "read_config", "save", "submitted_path", "translate"]
+
