@@ -186,6 +186,25 @@ def fingerprint(sub: Submission) -> str:
     return h.hexdigest()
 
 
+def sandbox_ready(stage_id: str) -> bool:
+    """False when a stage's grader modules declare ``SANDBOX_READY = False`` (read, never imported).
+
+    A grader that hands the student's function objects the wire format cannot carry (a model,
+    an optimizer) would otherwise fail in the sandbox for reasons that are not the student's.
+    """
+    for path in runner.grader_files([stage_id], hidden=True):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            continue
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SANDBOX_READY"
+                                                     for t in node.targets)
+                    and isinstance(node.value, ast.Constant) and node.value.value is False):
+                return False
+    return True
+
+
 def _synthetic(items: Sequence[registry.Item], message: str) -> list[ItemResult]:
     """Every item fails with ``message`` (a submission that could not be read at all)."""
     return [ItemResult(i, [GraderResult(i.id, "submission", text("sandbox.unreadable", error="").rstrip(": "),
@@ -200,6 +219,8 @@ class Config:
     stage_dir: Path
     limits: cage.Limits = cage.Limits()
     hidden: bool = True
+    warm: bool = True  # some stage forbids a built-in: prime the spy in the zygote
+    uids: tuple[int, ...] = ()  # one sandbox user id per slot (leased by run(); root only)
 
 
 @dataclass
@@ -210,6 +231,14 @@ class Outcome:
     max_score: float = 0.0
     seconds: float = 0.0
     error: str = ""
+
+
+def torch_default_threads() -> int:
+    """What torch would use had nobody changed it (its default: the cores it may run on)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _warm_grader() -> None:
@@ -232,7 +261,8 @@ class SlotGrader:
 
     def __init__(self, config: Config, slot: int = 0) -> None:
         self.config = config
-        self.zygote = cage.Zygote(config.isolation, config.stage_dir, config.limits, slot)
+        uid = config.uids[slot] if slot < len(config.uids) else None
+        self.zygote = cage.Zygote(config.isolation, config.stage_dir, config.limits, slot, warm=config.warm, uid=uid)
 
     def grade(self, sub: Submission) -> outputs.SubmissionResult:
         """Grade one submission; raises only for failures of the grading machinery itself."""
@@ -276,7 +306,7 @@ class SlotGrader:
         return Outcome(sub.key, True, result.score, result.max_score, time.perf_counter() - t0)
 
     def close(self) -> None:
-        self.zygote.close()
+        self.zygote.release()
 
 
 def _slot_main(slot: int, config: Config, tasks: Any, done: Any) -> None:
@@ -284,7 +314,8 @@ def _slot_main(slot: int, config: Config, tasks: Any, done: Any) -> None:
     grader = SlotGrader(config, slot)
     try:
         grader.zygote.launch()
-        _warm_grader()
+        if config.warm:
+            _warm_grader()
         while True:
             sub = tasks.get()
             if sub is None:
@@ -309,6 +340,7 @@ class BatchReport:
     csv: Path | None = None
     gradebook: str | None = None
     gradebook_error: str | None = None
+    uids: tuple[int, ...] = ()  # the sandbox user ids this run used (root only)
 
 
 def _is_done(out: Path, sub: Submission) -> bool:
@@ -349,11 +381,18 @@ def grade_batch(todo: Sequence[Submission], config: Config, *, jobs: int, progre
     try:
         if jobs <= 1 or len(todo) <= 1:
             grader = SlotGrader(config, 0)
+            torch = sys.modules.get("torch")
+            threads = torch.get_num_threads() if torch is not None else None
             try:
+                grader.zygote.launch()  # the worker imports torch while this process warms up
+                if config.warm:
+                    _warm_grader()  # (one torch thread: on few cores the graders run twice as fast)
                 for sub in todo:
                     record(grader.grade_and_write(sub))
             finally:
                 grader.close()
+                if "torch" in sys.modules:  # leave the caller's torch as it was
+                    sys.modules["torch"].set_num_threads(threads or torch_default_threads())
             return outcomes
         ctx = multiprocessing.get_context("spawn")
         tasks, done = ctx.Queue(), ctx.Queue()
@@ -427,18 +466,29 @@ def run(paths: Sequence[str | Path], out: str | Path, *, jobs: int | None = None
     subs, report.warnings = discover(paths)
     if shard_spec:
         subs = shard(subs, *parse_shard(shard_spec))
+    not_ready = sorted({s.assignment for s in subs if not sandbox_ready(s.assignment)})
+    for stage_id in not_ready:
+        report.warnings.append(text("sandbox.stage_not_ready", stage=stage_id))
+    subs = [s for s in subs if s.assignment not in not_ready]
     report.discovered = len(subs)
     todo = [s for s in subs if force or not _is_done(out, s)]
     report.skipped = len(subs) - len(todo)
     if todo:
         report.isolation = cage.probe(isolation)
         log(text("batch.isolation", level=report.isolation.level, description=report.isolation.describe()))
+        if report.isolation.level != "bwrap" and not report.isolation.uid_switch:
+            report.warnings.append(text("sandbox.isolation.weak"))
         stage_dir = cage.stage_library()
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        lease = cage.UidLease(jobs) if report.isolation.uid_switch else None
         try:
-            config = Config(out, report.isolation, stage_dir, limits or cage.Limits(), hidden)
-            jobs = jobs or os.cpu_count() or 1
+            report.uids = tuple(lease.uids) if lease else ()
+            warm = any(i.forbidden for s in {t.assignment for t in todo} for i in registry.items_of(s))
+            config = Config(out, report.isolation, stage_dir, limits or cage.Limits(), hidden, warm, report.uids)
             report.outcomes = grade_batch(todo, config, jobs=jobs, progress=progress)
         finally:
+            if lease:
+                lease.release()
             shutil.rmtree(stage_dir, ignore_errors=True)
     report.graded = sum(o.ok for o in report.outcomes)
     report.failed = [o for o in report.outcomes if not o.ok]

@@ -309,6 +309,9 @@ EN: dict[str, str] = {
     "sandbox.budget": (
         "The {seconds:g} s allowed for grading this submission ran out before `{name}` could be checked."
     ),
+    "sandbox.function_budget": (
+        "The {seconds:g} s allowed for all calls of `{name}` ran out, so its remaining checks were not run."
+    ),
     "sandbox.respawns": "The grading worker crashed too often ({n} restarts); the remaining checks were not run.",
     "sandbox.worker_lost": (
         "The module behind `{name}` was lost when the grading worker was restarted after an earlier failure."
@@ -331,6 +334,15 @@ EN: dict[str, str] = {
         "working directory, but without a file-system or network sandbox, because {reason}."
     ),
     "sandbox.isolation.uid": "It ran under a user id of its own.",
+    "sandbox.isolation.weak": (
+        "Warning: without bubblewrap and without root, student code runs as you: it can read your files, "
+        "write wherever you can and signal your processes. Install bubblewrap (apt-get install bubblewrap) "
+        "or grade as root in a container."
+    ),
+    "sandbox.stage_not_ready": (
+        "{stage}: its graders hand objects to the student's code that the sandbox cannot carry yet "
+        "(SANDBOX_READY = False), so its submissions were not graded here; grade them with nbgrader."
+    ),
     "batch.summary": "{n} submissions graded in {seconds:.1f} s ({skipped} already graded, {failed} could not be graded).",
     "batch.isolation": "Isolation: {level}. {description}",
     # --- stage 07 (training) ------------------------------------------------------------------

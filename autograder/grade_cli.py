@@ -34,8 +34,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-gradebook", action="store_true", help="do not write a gradebook")
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds per call of student code (default 10)")
     p.add_argument("--memory-mb", type=int, default=2048, help="memory a worker may add (default 2048 MB)")
-    p.add_argument("--submission-timeout", type=float, default=300.0,
-                   help="seconds for all of one submission's checks (default 300)")
+    p.add_argument("--function-timeout", type=float, default=120.0,
+                   help="seconds for all calls of one of the student's functions together (default 120)")
+    p.add_argument("--submission-timeout", type=float, default=600.0,
+                   help="seconds for all of one submission's checks (default 600)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -45,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
     from .sandbox.cage import CageError, Limits
 
     limits = Limits(call_seconds=args.time_limit, memory_mb=args.memory_mb,
-                    submission_seconds=args.submission_timeout)
+                    function_seconds=args.function_timeout, submission_seconds=args.submission_timeout)
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
     try:
         report = batch.run(args.submissions, args.out, jobs=args.jobs, force=args.force, shard_spec=args.shard,

@@ -181,7 +181,8 @@ def markdown(result: SubmissionResult) -> str:
     lines += [f"- {n}" for n in result.notes]
     if result.notes:
         lines.append("")
-    return "\n".join(lines) + items_markdown(result.items)
+    # A blank line before the table, or Markdown renders it as part of the quote or the list.
+    return "\n".join(lines) + "\n" + items_markdown(result.items)
 
 
 def _atomic_write(path: Path, data: str) -> None:

@@ -41,6 +41,9 @@ class _GradingPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grader(item, title, weight=1.0): a grader of a registry item")
+        # Failures are read from the exception objects; pytest's own traceback text is never
+        # shown, and building it (re-parsing the grader modules per failure) cost ~0.1 s a check.
+        config.option.tbstyle = "no"
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Any:

@@ -8,6 +8,7 @@ graders' own process (tests/test_graders_discriminate.py grades those).
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -18,7 +19,8 @@ from autograder.report import item_text
 from autograder.runner import PUBLIC_DIR
 
 GRADED_STAGES = [s.id for s in registry.STAGES
-                 if (PUBLIC_DIR / s.grader_module).is_file() and (hk.SOLUTIONS / s.id / s.notebook).is_file()]
+                 if (PUBLIC_DIR / s.grader_module).is_file() and (hk.SOLUTIONS / s.id / s.notebook).is_file()
+                 and batch.sandbox_ready(s.id)]
 MUTANTS = [m for m in mutants() if m.stage in GRADED_STAGES]
 
 
@@ -30,29 +32,39 @@ def _with_cell(stage_id: str, source: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def in_process():
-    """Every mutant graded in this process (one torch thread: twice as fast on two cores)."""
+def graded(tmp_path_factory):
+    """The corpus graded twice: in the sandbox (a batch in a background thread, its slots in
+    processes of their own) and, meanwhile, in this process (one torch thread: on two cores
+    that is twice as fast)."""
     import torch
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return {m.id: grade(reference_namespace(m.stage, m.source), m.stage) for m in MUTANTS}
-    finally:
-        torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def sandboxed(tmp_path_factory):
     root, out = tmp_path_factory.mktemp("class"), tmp_path_factory.mktemp("out")
     for stage_id in GRADED_STAGES:
         nb = hk.SOLUTIONS / stage_id / registry.stage(stage_id).notebook
         hk.write(root, "reference", stage_id, nb.read_text())
     for m in MUTANTS:
         hk.write(root, f"mutant_{m.path.stem}", m.stage, _with_cell(m.stage, m.source))
-    report = batch.run([root], out, jobs=2, gradebook=None, progress=False, log=lambda s: None)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(batch.run, [root], out, jobs=2, gradebook=None, progress=False, log=lambda s: None)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            local = {m.id: grade(reference_namespace(m.stage, m.source), m.stage) for m in MUTANTS}
+        finally:
+            torch.set_num_threads(threads)
+        report = future.result()
     assert not report.failed, [f"{o.key}: {o.error}" for o in report.failed]
-    return out
+    return out, local
+
+
+@pytest.fixture(scope="module")
+def sandboxed(graded):
+    return graded[0]
+
+
+@pytest.fixture(scope="module")
+def in_process(graded):
+    return graded[1]
 
 
 @pytest.mark.slow
@@ -75,4 +87,4 @@ def test_mutant_scores_the_same_as_in_process(sandboxed, in_process, mutant):
             f"in-process:\n{feedback(here)}\nsandboxed:\n{item_text(there)}")
         assert there.score == here.score
         if item_id in mutant.loses:  # and the sandboxed feedback names the same misconception
-            assert mutant.expected_feedback in item_text(there), item_text(there)
+            assert " ".join(mutant.expected_feedback.split()) in " ".join(item_text(there).split()), item_text(there)

@@ -286,7 +286,8 @@ def test_the_result_model_round_trips_through_results_json(tmp_path):
     classroom = json.loads((tmp_path / "ada" / S1 / "classroom.json").read_text())
     assert classroom["version"] == 1 and classroom["status"] == "fail" and classroom["max_score"] == 10
     assert [t["status"] for t in classroom["tests"]] == ["fail", "fail"]
-    assert "sandboxed" in (tmp_path / "ada" / S1 / "report.md").read_text()
+    report = (tmp_path / "ada" / S1 / "report.md").read_text()
+    assert "sandboxed" in report and "\n\n| item |" in report  # a blank line: the table is not in the list
 
 
 def test_class_csv_and_gradebook(tmp_path):
@@ -305,3 +306,12 @@ def test_class_csv_and_gradebook(tmp_path):
         assert gb.find_grade("softmax", "dot_product_attention", S1, "ada").score == 2.0
         assert gb.find_submission(S1, "ben").score == 0
         assert gb.find_assignment(S1).max_score == 10
+
+
+def test_stages_whose_graders_are_not_sandbox_ready_are_skipped_loudly(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "sandbox_ready", lambda stage_id: stage_id != S3)
+    hk.write(tmp_path / "in", "ada", S3, "{}")
+    report = batch.run([tmp_path / "in"], tmp_path / "out", gradebook=None, progress=False, log=lambda s: None)
+    assert report.discovered == 0 and report.isolation is None
+    assert any(S3 in w and "SANDBOX_READY" in w for w in report.warnings)
+    assert not (tmp_path / "out" / "ada").exists()

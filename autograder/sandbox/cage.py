@@ -39,6 +39,8 @@ from . import protocol
 PACKAGE = Path(__file__).resolve().parents[1]  # .../autograder
 SANDBOX_LIB = "/sandbox/lib"  # where the staged library appears inside bubblewrap
 UID_BASE = int(os.environ.get("AUTOGRADER_SANDBOX_UID_BASE", "61000"))
+UID_RANGE = 2000  # sandbox user ids: UID_BASE ... UID_BASE + UID_RANGE - 1
+UID_LOCKS = Path(tempfile.gettempdir()) / "autograder-sandbox-uids"
 
 # What the worker may import from the engine: copied, never the package itself.
 STAGED = {
@@ -88,7 +90,8 @@ class Limits:
     call_seconds: float = 10.0  # one call of student code (the same limit as in a check cell)
     grace_seconds: float = 5.0  # past its own time limit, a worker that does not answer is killed
     cell_seconds: float = 30.0  # one notebook cell's definitions, at load time
-    submission_seconds: float = 300.0  # all of one submission's grading
+    function_seconds: float = 120.0  # all calls of one function (or class) of a submission together
+    submission_seconds: float = 600.0  # all of one submission's grading
     cpu_seconds: int = 120  # CPU time of one worker process
     memory_mb: int = 2048  # address space a worker may add to what numpy and torch already use
     file_mb: int = 16  # largest file a worker may write
@@ -99,7 +102,12 @@ class Limits:
     tmpfs_mb: int = 512  # the private /tmp under bubblewrap
 
     def for_child(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("cpu_seconds", "memory_mb", "file_mb", "processes", "open_files")}
+        limits = {k: getattr(self, k) for k in ("cpu_seconds", "memory_mb", "file_mb", "processes", "open_files")}
+        if os.geteuid() != 0:  # RLIMIT_NPROC counts all of the user's tasks: start from what we see here
+            from .worker import _tasks_of_uid
+
+            limits["user_tasks"] = _tasks_of_uid(os.getuid())
+        return limits
 
 
 @dataclass(frozen=True)
@@ -255,6 +263,60 @@ def probe(requested: str = "auto", *, stage: Path | None = None) -> Isolation:
     return Isolation("rlimits", reason=reason, uid_switch=root)
 
 
+# --- sandbox user ids ------------------------------------------------------------------------------
+class UidLease:
+    """User ids for sandboxes, each held (by a lock file) for as long as this object lives.
+
+    Every process of a sandbox user id is killed when a submission ends, so two grading runs on
+    one machine (two instructors, two CI jobs, a test suite beside a batch) must never share
+    one: each id is taken under an exclusive ``flock`` and only when no process runs under it.
+    """
+
+    def __init__(self, n: int) -> None:
+        import fcntl
+
+        self.uids: list[int] = []
+        self._files: list[Any] = []
+        UID_LOCKS.mkdir(mode=0o755, parents=True, exist_ok=True)
+        busy = _uids_in_use()
+        for uid in range(UID_BASE, UID_BASE + UID_RANGE):
+            if len(self.uids) == n:
+                break
+            if uid in busy:
+                continue
+            fh = open(UID_LOCKS / f"{uid}.lock", "a")  # noqa: SIM115 - held until release()
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                continue
+            self.uids.append(uid)
+            self._files.append(fh)
+        if len(self.uids) < n:
+            self.release()
+            raise CageError(f"no free sandbox user ids in {UID_BASE}..{UID_BASE + UID_RANGE - 1}")
+
+    def release(self) -> None:
+        for fh in self._files:
+            fh.close()
+        self._files = []
+
+
+def _uids_in_use() -> set[int]:
+    found = set()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for e in entries:
+        if e.isdigit():
+            try:
+                found.add(os.stat(f"/proc/{e}").st_uid)
+            except OSError:
+                pass
+    return found
+
+
 # --- the zygote, seen from the grader -----------------------------------------------------------
 class ZygoteDied(RuntimeError):
     pass
@@ -269,12 +331,22 @@ class Child:
 class Zygote:
     """One pre-forked worker parent per grading slot: starts once, forks a child per submission."""
 
-    def __init__(self, isolation: Isolation, stage: Path, limits: Limits, slot: int = 0) -> None:
+    def __init__(self, isolation: Isolation, stage: Path, limits: Limits, slot: int = 0, *, warm: bool = True,
+                 uid: int | None = None) -> None:
+        """``uid``: the sandbox user id (root only), leased by the caller; leased here when not given."""
         self.isolation = isolation
+        self.warm = warm  # prime the forbidden-call spy before forking (2-3 s once, instead of per child)
         self.stage = stage
         self.limits = limits
         self.slot = slot
-        self.uid = UID_BASE + slot if isolation.uid_switch else -1
+        self._lease: UidLease | None = None
+        if not isolation.uid_switch:
+            self.uid = -1
+        elif uid is not None:
+            self.uid = uid
+        else:
+            self._lease = UidLease(1)
+            self.uid = self._lease.uids[0]
         self.proc: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.host_root: str | None = None  # the worker's working area outside bubblewrap
@@ -311,14 +383,16 @@ class Zygote:
                                 tmpfs_mb=self.limits.tmpfs_mb)
             for k, v in _env(SANDBOX_LIB, "/tmp").items():
                 cmd += ["--setenv", k, v]
-            cmd += [*_python_argv(), "--control-fd", str(fd), "--uid", str(self.uid), "--work-root", "/tmp"]
+            cmd += [*_python_argv(), "--control-fd", str(fd), "--uid", str(self.uid), "--work-root", "/tmp",
+                    *([] if self.warm else ["--no-warm-up"])]
             env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/"
         else:
             self.host_root = tempfile.mkdtemp(prefix=f"autograder-slot{self.slot}-")
             os.chmod(self.host_root, 0o700)
             if self.uid >= 0:
                 os.chown(self.host_root, self.uid, self.uid)
-            cmd = [*_python_argv(), "--control-fd", str(fd), "--uid", str(self.uid), "--work-root", self.host_root]
+            cmd = [*_python_argv(), "--control-fd", str(fd), "--uid", str(self.uid), "--work-root", self.host_root,
+                   *([] if self.warm else ["--no-warm-up"])]
             env, cwd = _env(str(self.stage), self.host_root), self.host_root
         self._errlog = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, pass_fds=[fd], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
@@ -423,6 +497,13 @@ class Zygote:
         if self.host_root:
             shutil.rmtree(self.host_root, ignore_errors=True)
             self.host_root = None
+
+    def release(self) -> None:
+        """Close, and give the sandbox user id back (when this zygote leased it)."""
+        self.close()
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
 
 def kill_user(uid: int) -> None:

@@ -85,6 +85,7 @@ class SubmissionWorker:
         self.fatal: GraderFailure | None = None  # set when loading itself kills the worker
         self.load_errors: list[str] = []
         self.events: list[str] = []  # what went wrong with workers, for the report's notes
+        self.spent: dict[str, float] = {}  # seconds used by each function (or class), by name
         self.requests = 0
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -182,15 +183,28 @@ class SubmissionWorker:
 
     def request(self, msg: dict[str, Any], buffers: list[Any] = (), *, timeout: float, label: str,
                 seconds: float | None = None) -> tuple[dict[str, Any], list[memoryview]]:
-        """A request to a live worker (started or restarted as needed); failures are raised here."""
+        """A request to a live worker (started or restarted as needed); failures are raised here.
+
+        Time is charged to the function (or class) the request is about: one that loops or
+        crawls uses up its own allowance (``Limits.function_seconds``) and then fails at once,
+        so it cannot starve the checks of the other items.
+        """
+        owner = label.split(".")[0]
+        used = self.spent.get(owner, 0.0)
+        t0 = time.monotonic()
         try:
+            if used >= self.limits.function_seconds:
+                raise WorkerGone(StudentTimeout(text("sandbox.function_budget", name=owner,
+                                                     seconds=self.limits.function_seconds)))
             self._check_budget(label)
             if self.child is None:
                 self._start()
-            reply, bufs = self._exchange(msg, buffers, min(timeout, max(0.05, self._left())), label=label,
-                                         seconds=seconds)
+            left = min(self._left(), self.limits.function_seconds - used)
+            reply, bufs = self._exchange(msg, buffers, min(timeout, max(0.05, left)), label=label, seconds=seconds)
         except WorkerGone as gone:
             raise gone.failure from None
+        finally:
+            self.spent[owner] = used + (time.monotonic() - t0)
         if "failure" in reply:
             raise _failure(reply["failure"])
         if reply.get("ok") is not True:

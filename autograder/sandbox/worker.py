@@ -83,7 +83,7 @@ class _Sink:
 
 
 # --- the zygote ---------------------------------------------------------------------------------
-def _preload() -> None:
+def _preload(warm: bool = True) -> None:
     """Import once what every submission needs, so that a child starts in milliseconds."""
     import numpy  # noqa: F401
 
@@ -106,7 +106,8 @@ def _preload() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
-    _warm_up()
+    if warm:
+        _warm_up()
 
 
 def _warm_up() -> None:
@@ -136,8 +137,9 @@ def _warm_up() -> None:
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, uid: int, work_root: str) -> None:
+    def __init__(self, control: socket.socket, uid: int, work_root: str, warm: bool = True) -> None:
         self.control = control
+        self.warm = warm
         self.uid = uid  # -1: keep ours
         self.work_root = work_root
         self.children: dict[int, str] = {}  # pid -> its work directory
@@ -147,7 +149,7 @@ class Zygote:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         t0 = time.perf_counter()
-        _preload()
+        _preload(self.warm)
         import numpy
 
         torch = sys.modules.get("torch")
@@ -196,6 +198,10 @@ class Zygote:
         """Stop child ``pid`` and everything it started; report how it ended."""
         self._collect(block=False)
         exited_alone = pid in self.statuses
+        try:  # the session's own process group first (it called setsid)
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
         if self.uid >= 0:
             self._kill_uid()
         else:
@@ -270,9 +276,16 @@ class Zygote:
             self._collect(block=False)
 
 
+def _proc_entries() -> list[str]:
+    try:
+        return os.listdir("/proc")
+    except OSError:  # no procfs (not Linux): only the process groups are killed
+        return []
+
+
 def _children_of(ppid: int) -> list[int]:
     out = []
-    for entry in os.listdir("/proc"):
+    for entry in _proc_entries():
         if not entry.isdigit():
             continue
         try:
@@ -289,7 +302,7 @@ def _children_of(ppid: int) -> list[int]:
 def _live_processes_of(uid: int) -> list[int]:
     """Processes (not zombies) of ``uid`` visible here, except this one."""
     me, out = os.getpid(), []
-    for entry in os.listdir("/proc"):
+    for entry in _proc_entries():
         if not entry.isdigit() or int(entry) == me:
             continue
         try:
@@ -319,7 +332,7 @@ def kill_own_processes(rounds: int = 2000) -> None:
 
 def _tasks_of_uid(uid: int) -> int:
     n = 0
-    for entry in os.listdir("/proc"):
+    for entry in _proc_entries():
         if entry.isdigit():
             try:
                 st = os.stat(f"/proc/{entry}")
@@ -392,7 +405,10 @@ def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, files: l
     _set_limit(resource.RLIMIT_FSIZE, int(limits.get("file_mb", 16)) * mb)
     _set_limit(resource.RLIMIT_NOFILE, int(limits.get("open_files", 256)))
     extra = int(limits.get("processes", 64))
-    _set_limit(resource.RLIMIT_NPROC, extra if uid >= 0 else _tasks_of_uid(os.getuid()) + extra)
+    # Under our own user id the limit counts our processes only; otherwise it counts every
+    # process of the user, some of which only the grader (outside the sandbox) can see.
+    base = 0 if uid >= 0 else max(_tasks_of_uid(os.getuid()), int(limits.get("user_tasks", 0)))
+    _set_limit(resource.RLIMIT_NPROC, base + extra)
     _set_limit(resource.RLIMIT_AS, _vm_bytes() + int(limits.get("memory_mb", 2048)) * mb)
     sink = _Sink()
     sys.stdout = sys.stderr = sink
@@ -579,9 +595,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--uid", type=int, default=-1)
     parser.add_argument("--work-root", required=True)
+    parser.add_argument("--no-warm-up", action="store_true", help="skip priming the forbidden-call spy")
     args = parser.parse_args(argv)
     control = socket.socket(fileno=args.control_fd)
-    Zygote(control, args.uid, args.work_root).serve()
+    Zygote(control, args.uid, args.work_root, warm=not args.no_warm_up).serve()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Kill the parent process and every process it may signal, then return garbage."""
 ATTACKS = ("softmax",)
+NEEDS = "contained"  # kill(-1) / writes into $HOME: only where the worker is contained
 
 
 def softmax(x, axis=-1):

@@ -5,4 +5,4 @@ ATTACKS = ("softmax",)
 def softmax(x, axis=-1):
     chunks = []
     while True:
-        chunks.append(bytearray(64 << 20))
+        chunks.append(bytearray(128 << 20))
