@@ -20,6 +20,7 @@ import ast
 import hashlib
 import multiprocessing
 import os
+import re
 import queue
 import shutil
 import signal
@@ -37,8 +38,9 @@ from .notebook import NotebookError
 from .results import GraderResult, ItemResult
 from .sandbox import cage
 
-MAX_FILE_MB = 16
-MAX_SUBMISSION_MB = 32
+MAX_NOTEBOOK_MB = 64  # plots saved in a notebook make it large; only its code is read
+MAX_FILE_MB = 16  # other files handed to the worker, each
+MAX_SUBMISSION_MB = 32  # and together
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
 
 
@@ -107,10 +109,15 @@ def shard(subs: Sequence[Submission], i: int, n: int) -> list[Submission]:
 
 # --- reading one submission ---------------------------------------------------------------------
 def collect_files(sub: Submission) -> tuple[list[tuple[str, bytes]], str]:
-    """The submission's regular files (no links, no checkpoints) and the notebook's name in them."""
-    files: list[tuple[str, bytes]] = []
-    total = 0
+    """The files the worker gets (regular files only, within size limits) and the notebook's name.
+
+    Symbolic links are never followed (a linked notebook is refused: it could point at the
+    reference solution); checkpoints are skipped. The notebook must exist and be at most
+    ``MAX_NOTEBOOK_MB``; other files (data a notebook reads) are copied while they fit in
+    ``MAX_FILE_MB`` each and ``MAX_SUBMISSION_MB`` together.
+    """
     stage = registry.stage(sub.assignment)
+    regular: list[tuple[str, str, int]] = []  # (relative path, path, size)
     for dirpath, dirnames, filenames in os.walk(sub.folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not os.path.islink(os.path.join(dirpath, d)))
         for name in sorted(filenames):
@@ -121,21 +128,29 @@ def collect_files(sub: Submission) -> tuple[list[tuple[str, bytes]], str]:
                 if name.endswith(".ipynb"):
                     raise SubmissionProblem(text("sandbox.symlink", path=rel))
                 continue
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_MB << 20:
-                continue
-            total += st.st_size
-            if total > MAX_SUBMISSION_MB << 20:
-                raise SubmissionProblem(text("sandbox.too_big", mb=MAX_SUBMISSION_MB))
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with os.fdopen(fd, "rb") as fh:
-                files.append((rel, fh.read()))
-    names = [n for n, _ in files]
-    if stage.notebook in names:
-        return files, stage.notebook
+            if stat.S_ISREG(st.st_mode):
+                regular.append((rel, path, st.st_size))
+    names = [rel for rel, _, _ in regular]
     notebooks = [n for n in names if n.endswith(".ipynb") and os.sep not in n]
-    if len(notebooks) == 1:
-        return files, notebooks[0]
-    raise SubmissionProblem(text("sandbox.no_notebook", notebook=stage.notebook, folder=f"{sub.student}/{sub.assignment}"))
+    if stage.notebook in names:
+        nb_name = stage.notebook
+    elif len(notebooks) == 1:
+        nb_name = notebooks[0]
+    else:
+        raise SubmissionProblem(text("sandbox.no_notebook", notebook=stage.notebook,
+                                     folder=f"{sub.student}/{sub.assignment}"))
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    for rel, path, size in sorted(regular, key=lambda r: r[0] != nb_name):  # the notebook first
+        if rel == nb_name and size > MAX_NOTEBOOK_MB << 20:
+            raise SubmissionProblem(text("sandbox.too_big", mb=MAX_NOTEBOOK_MB))
+        if size > MAX_FILE_MB << 20 or total + size > MAX_SUBMISSION_MB << 20:
+            continue
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            files.append((rel, fh.read()))
+        total += size
+    return files, nb_name
 
 
 def _definitions_keeping_lines(source: str) -> str:
@@ -192,16 +207,15 @@ def sandbox_ready(stage_id: str) -> bool:
     A grader that hands the student's function objects the wire format cannot carry (a model,
     an optimizer) would otherwise fail in the sandbox for reasons that are not the student's.
     """
+    # A line match, not ast.parse: this runs in grading threads, where CPython 3.11's parser can
+    # fail with "AST constructor recursion depth mismatch".
     for path in runner.grader_files([stage_id], hidden=True):
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError):
+            source = path.read_text(encoding="utf-8")
+        except OSError:
             continue
-        for node in tree.body:
-            if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SANDBOX_READY"
-                                                     for t in node.targets)
-                    and isinstance(node.value, ast.Constant) and node.value.value is False):
-                return False
+        if re.search(r"^SANDBOX_READY\s*=\s*False\b", source, re.M):
+            return False
     return True
 
 

@@ -321,10 +321,9 @@ EN: dict[str, str] = {
     "sandbox.event.died": "`{name}`: the worker stopped ({reason}); a fresh one took over.",
     "sandbox.no_notebook": "No {notebook} was found in {folder}, so nothing could be graded.",
     "sandbox.symlink": "{path} is a symbolic link; hand in the file itself.",
-    "sandbox.too_big": "The submission is larger than {mb:g} MB; only notebooks and small files are graded.",
+    "sandbox.too_big": "The notebook is larger than {mb:g} MB; clear its outputs and hand it in again.",
     "sandbox.unreadable": "The notebook could not be read: {error}",
     "sandbox.load_errors": "While loading your definitions: {errors}",
-    "sandbox.crashed": "Grading this submission failed ({error}). This is not your fault: tell your instructor.",
     "sandbox.isolation.bwrap": (
         "Student code ran in a bubblewrap sandbox: no network, its own process namespace, a read-only "
         "system, and no view of the repository, the hidden graders or the solutions."

@@ -216,8 +216,9 @@ def test_collect_files_refuses_a_linked_notebook_and_skips_other_links(tmp_path)
         batch.collect_files(sub)
     (folder / "dot_product_attention.ipynb").unlink()
     (folder / "renamed.ipynb").write_text("{}")
+    (folder / "big.bin").write_bytes(b"\0" * ((batch.MAX_FILE_MB << 20) + 1))
     files, nb = batch.collect_files(sub)
-    assert nb == "renamed.ipynb" and sorted(n for n, _ in files) == ["notes.txt", "renamed.ipynb"]
+    assert nb == "renamed.ipynb" and sorted(n for n, _ in files) == ["notes.txt", "renamed.ipynb"]  # big.bin stays
 
 
 def _strip(tree: ast.AST) -> str:
@@ -315,3 +316,18 @@ def test_stages_whose_graders_are_not_sandbox_ready_are_skipped_loudly(tmp_path,
     assert report.discovered == 0 and report.isolation is None
     assert any(S3 in w and "SANDBOX_READY" in w for w in report.warnings)
     assert not (tmp_path / "out" / "ada").exists()
+
+
+def test_bwrap_never_binds_the_repository_and_masks_an_installed_engine(monkeypatch, tmp_path):
+    from autograder.sandbox import cage
+
+    cmd = cage.bwrap_command("bwrap", tmp_path, root=False, tmpfs_mb=16)
+    binds = [cmd[i + 1] for i, c in enumerate(cmd) if c == "--ro-bind"]
+    repo = str(hk.REPO)
+    assert not any(repo == b or (repo + "/").startswith(b.rstrip("/") + "/") for b in binds), binds
+    assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--unshare-user" in cmd
+    installed = Path(cage.sys.prefix) / "lib" / "site-packages" / "autograder"  # as if pip-installed there
+    monkeypatch.setattr(cage, "PACKAGE", installed)
+    cmd = cage.bwrap_command("bwrap", tmp_path, root=True, tmpfs_mb=16)
+    assert str(installed) in [cmd[i + 1] for i, c in enumerate(cmd) if c == "--tmpfs"]
+    assert "--unshare-user" not in cmd and cmd[cmd.index("--cap-add") + 1] == "CAP_SETUID"

@@ -164,10 +164,10 @@ def _python_roots() -> list[str]:
     exe = os.path.realpath(sys.executable)
     if not exe.startswith("/usr/"):
         roots.append(os.path.dirname(exe))
-    # Keep the outermost of nested roots, but never one holding the engine (a venv at the
-    # repository's root would otherwise bring the hidden graders along): its site-packages only.
-    engine = str(PACKAGE)
-    roots = sorted({r for r in roots if not engine.startswith(r + "/")}, key=len)
+    # Keep the outermost of nested roots, but never one holding the repository (a venv made at
+    # its root would bring the solutions and the hidden graders along): its site-packages only.
+    repo = str(PACKAGE.parent) if (PACKAGE.parent / "pyproject.toml").is_file() else None
+    roots = sorted({r for r in roots if not repo or not (repo + "/").startswith(r + "/")}, key=len)
     keep: list[str] = []
     for r in roots:
         if not any(r == k or r.startswith(k + "/") for k in keep):
@@ -202,6 +202,10 @@ def bwrap_command(bwrap: str, stage: Path, *, root: bool, tmpfs_mb: int) -> list
                 made.add(d)
     for src, dst in binds:
         cmd += ["--ro-bind", src, dst]
+    # The engine itself, where a bound directory holds it (installed into site-packages or /usr,
+    # hidden graders included), is covered by an empty tmpfs: the worker has its staged copy.
+    if any(str(PACKAGE).startswith(r.rstrip("/") + "/") for r in ["/usr", *(src for src, _ in binds)]):
+        cmd += ["--tmpfs", str(PACKAGE)]
     cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(tmpfs_mb << 20), "--tmpfs", "/tmp", "--chdir", "/tmp",
@@ -246,9 +250,10 @@ def probe(requested: str = "auto", *, stage: Path | None = None) -> Isolation:
             env = _env(SANDBOX_LIB, "/tmp")
             for k, v in env.items():
                 cmd += ["--setenv", k, v]
-            check = "import numpy, autograder.sandbox.protocol, os; print(len(os.listdir('/')))"
+            # The interpreter, its site-packages and the staged library: what the worker needs first.
+            check = "import site, autograder.sandbox.protocol; print(site.getsitepackages()[0])"
             proc = subprocess.run([*cmd, sys.executable, "-s", "-B", "-c", check], capture_output=True,
-                                  text=True, timeout=60)
+                                  text=True, timeout=180)
             if proc.returncode == 0:
                 return Isolation("bwrap", uid_switch=root, bwrap=bwrap)
             lines = (proc.stderr or proc.stdout).strip().splitlines()
