@@ -141,9 +141,10 @@ def mistake_loss(logits, target, pad_id, smoothing, kind):
 
 # --- the schedule -------------------------------------------------------------------------------
 def noam(step, d_model, warmup):
-    """lr = d_model^-0.5 · min(s^-0.5, s · warmup^-1.5), with s = max(step, 1)."""
-    s = max(step, 1)
-    return d_model ** -0.5 * min(s ** -0.5, s * warmup ** -1.5)
+    """lr = d_model^-0.5 · min(s^-0.5, s · warmup^-1.5), with s = max(step, 1) (float64 arithmetic)."""
+    s = float(step) if step > 1 else 1.0
+    rising, falling = s / (warmup * math.sqrt(warmup)), 1.0 / math.sqrt(s)
+    return (rising if rising < falling else falling) / math.sqrt(d_model)
 
 
 def mistake_noam(step, d_model, warmup, kind):
