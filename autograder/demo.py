@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import html
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from .catalogue import text
 from .course import REPO, generate_release, nbgrader, new_course
 
 MUTANTS = REPO / "tests" / "mutants"
+HANDIN = REPO / "tests" / "handin"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,11 @@ def write_class(course: Path, students: tuple[Student, ...] = CLASS) -> None:
                 path = course / "submitted" / st.id / stage.id / stage.notebook
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(_submission_text(st.work[stage.id], release_nb, solution_nb, stage.id), encoding="utf-8")
+                handin = HANDIN / stage.id  # what the reference hands in besides its notebook (a checkpoint)
+                if st.work[stage.id] == "reference" and handin.is_dir():
+                    for extra in handin.iterdir():
+                        if extra.is_file():
+                            shutil.copy2(extra, path.parent / extra.name)
 
 
 @dataclass
