@@ -6,6 +6,7 @@ FILES = {
     "results.json": '{"score": 10, "tests": [{"name": "softmax", "score": 4, "max_score": 4, "status": "passed"}]}',
     "classroom.json": '{"version": 1, "status": "pass", "max_score": 10, "tests": []}',
     "grades.csv": "student,total\nforger,35\n",
+    "escape.txt": "forged",  # the test puts a name of its own here, to find what escaped on the machine
 }
 AT_IMPORT = r'''
 class _Forge:
@@ -14,11 +15,12 @@ class _Forge:
     class Payload:
         def __reduce__(self):
             import os
-            return (os.system, ("touch /tmp/forged_results_pickle_ran",))
+            return (os.system, ("touch /tmp/forged_results_pickle_ran",))  # if anyone ever unpickled it
 
     forged = {"score": 10, "tests": [{"name": "softmax", "score": 4, "max_score": 4, "status": "passed"}]}
+    tag = open("escape.txt").read().strip()
     for d in ["/tmp", os.path.expanduser("~"), "..", "../..", "../../..", "/work", "/work/main/build"]:
-        for name in ["results.json", "forged_results.pickle"]:
+        for name in [f"{tag}-results.json", f"{tag}-results.pickle"]:
             try:
                 with open(os.path.join(d, name), "wb") as fh:
                     fh.write(pickle.dumps(Payload()) if name.endswith("pickle") else json.dumps(forged).encode())
