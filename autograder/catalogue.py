@@ -33,6 +33,10 @@ EN: dict[str, str] = {
         "`{name}` is not defined: an earlier cell raised {error}, so its definitions never ran."
     ),
     "fail.not_callable": "`{name}` should be a function, but it is a {kind}.",
+    "fail.from_autograder": (
+        "`{name}` is the grader's own `{origin}`, imported into your notebook. "
+        "Write `{name}` yourself: the grader's copy scores nothing."
+    ),
     "fail.not_implemented": "`{name}` still raises NotImplementedError: replace the stub with your code.",
     "fail.raised": "`{name}` raised {error}.",
     "fail.timeout": "`{name}` did not finish within {seconds:g} s: look for an infinite loop.",

@@ -78,6 +78,7 @@ class LocalStudent:
             raise self._missing(name)
         if not callable(obj):
             raise MissingDefinition(text("fail.not_callable", name=name, kind=type(obj).__name__))
+        _refuse_the_graders_own(name, obj)
         return _Guarded(name, obj, self, trusted or {})
 
     def build(self, name: str, *args: Any, trusted: Mapping[str, Any] | None = None, **kwargs: Any) -> ModuleHandle:
@@ -87,6 +88,7 @@ class LocalStudent:
             raise self._missing(name)
         if not isinstance(cls, type):
             raise MissingDefinition(text("fail.not_callable", name=name, kind=type(cls).__name__))
+        _refuse_the_graders_own(name, cls)
         module = _guarded(name, self, trusted or {}, cls, cls, *args, **kwargs)
         return ModuleHandle(name, module, self, trusted or {})
 
@@ -100,6 +102,16 @@ class LocalStudent:
                 text("fail.missing_after_error", name=name, error=_one_line(self.last_error))
             )
         return MissingDefinition(text("fail.missing", name=name))
+
+
+def _refuse_the_graders_own(name: str, obj: Any) -> None:
+    """A name bound to the engine's own object (``from autograder.graders.blocks import ...``), or a
+    class built on one, is not the student's work."""
+    for part in obj.__mro__ if isinstance(obj, type) else (obj,):
+        module = getattr(part, "__module__", None) or ""
+        if module == "autograder" or module.startswith("autograder."):
+            origin = f"{module}.{getattr(part, '__qualname__', name)}"
+            raise MissingDefinition(text("fail.from_autograder", name=name, origin=origin))
 
 
 class _Guarded:
@@ -128,7 +140,7 @@ class _Guarded:
 def _guarded(name: str, owner: LocalStudent, trusted: Mapping[str, Any], globals_of: Any,
              fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn`` with the student's output captured, a time limit and the forbidden-call spy."""
-    spy = _ForbiddenSpy(owner.forbidden)
+    spy = _ForbiddenSpy(owner.forbidden, *_trusted_code(trusted.values()))
     out, err = io.StringIO(), io.StringIO()
     try:
         with (
@@ -311,6 +323,26 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _trusted_code(trusted: Any) -> tuple[frozenset[Any], frozenset[type]]:
+    """The code objects of trusted building blocks (their functions, the methods of their classes and
+    of those classes' bases from the same module: never torch's, which student code runs through
+    too), and those classes."""
+    codes, classes = set(), set()
+    for obj in trusted:
+        if isinstance(obj, type):
+            for klass in obj.__mro__:
+                if klass.__module__ != obj.__module__:
+                    continue
+                classes.add(klass)
+                for attr in vars(klass).values():
+                    fn = getattr(attr, "__func__", attr)
+                    if hasattr(fn, "__code__"):
+                        codes.add(fn.__code__)
+        elif hasattr(obj, "__code__"):
+            codes.add(obj.__code__)
+    return frozenset(codes), frozenset(classes)
+
+
 class _ForbiddenSpy:
     """Notices calls to forbidden torch functions, however they are reached.
 
@@ -318,8 +350,11 @@ class _ForbiddenSpy:
     TorchDispatchMode sees the aten kernels behind them (``torch.ops.aten...``).
     """
 
-    def __init__(self, forbidden: tuple[str, ...]) -> None:
+    def __init__(self, forbidden: tuple[str, ...], trusted_code: frozenset[Any] = frozenset(),
+                 trusted_classes: frozenset[type] = frozenset()) -> None:
         self.patterns = {q.rsplit(".", 1)[-1]: q for q in forbidden}
+        self.trusted_code = trusted_code
+        self.trusted_classes = trusted_classes
         self.seen: list[str] = []
         self._stack = contextlib.ExitStack()
 
@@ -346,8 +381,24 @@ class _ForbiddenSpy:
 
     def _note(self, op_name: str) -> None:
         for pattern, qualified in self.patterns.items():
-            if pattern in op_name and qualified not in self.seen:
+            if pattern in op_name and qualified not in self.seen and not self._inside_trusted_code():
                 self.seen.append(qualified)
+
+    def _inside_trusted_code(self) -> bool:
+        """Whether a trusted building block is on the call stack: it may use what the item forbids.
+
+        A method counts only when it runs on an instance of a trusted class, so that a student's
+        class cannot borrow a block's ``forward`` (``blocks.EncoderLayer.forward(self, x)``).
+        """
+        frame = sys._getframe(1)
+        while frame is not None:
+            code = frame.f_code
+            if code in self.trusted_code:
+                is_method = code.co_argcount > 0 and code.co_varnames[0] == "self"
+                if not is_method or type(frame.f_locals.get("self")) in self.trusted_classes:
+                    return True
+            frame = frame.f_back
+        return False
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()

@@ -22,13 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 STAGES = [s.id for s in registry.STAGES if (REPO / "assignments" / s.id).is_dir()]
 S1, S2 = STAGES[0], STAGES[1]
 
-# Files of the engine that the audit finds holding reference solution code (reported; to be fixed by
-# their owners): while they do, the export refuses, and the leak test is an expected failure that
-# names them. Any other finding fails at once.
-KNOWN_LEAKS = {
-    "autograder/graders/blocks.py": "trusted building blocks identical to the stage 05/06 reference bodies",
-}
-
 
 @pytest.fixture
 def fake_github():
@@ -82,11 +75,7 @@ def test_export_has_no_hidden_grader_and_no_instructor_module(exported):
 
 def test_export_holds_nothing_a_student_must_not_see(exported):
     """No solution region, nbgrader marker, reference function body or hidden-only line."""
-    unexpected = [p for p in exported.leaks if not any(f in p for f in KNOWN_LEAKS)]
-    assert unexpected == []
-    known = sorted({f for p in exported.leaks for f in KNOWN_LEAKS if f in p})
-    if known:
-        pytest.xfail("reference solution code in " + "; ".join(f"{f} ({KNOWN_LEAKS[f]})" for f in known))
+    assert exported.leaks == []
 
 
 def test_the_strict_export_refuses_a_leak_and_deletes_what_it_wrote(tmp_path):
@@ -95,10 +84,7 @@ def test_the_strict_export_refuses_a_leak_and_deletes_what_it_wrote(tmp_path):
         if (REPO / part).is_dir():
             shutil.copytree(REPO / part, course / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", course)
-    for f in KNOWN_LEAKS:  # a course without the known leaks exports...
-        (course / f).unlink(missing_ok=True)
-        (course / f).write_text("")
-    report = export_student_repo(tmp_path / "clean", repo=course)
+    report = export_student_repo(tmp_path / "clean", repo=course)  # the course exports...
     assert report.leaks == [] and (tmp_path / "clean/README.md").is_file()
     # ...and one whose public graders hold a reference function is refused
     code = next(c for w, c in solution_regions(course) if "return" in c)
@@ -114,9 +100,7 @@ def test_the_strict_export_refuses_a_leak_and_deletes_what_it_wrote(tmp_path):
 def clean_copy(exported, tmp_path):
     dest = tmp_path / "copy"
     shutil.copytree(exported.dest, dest)
-    for f in KNOWN_LEAKS:  # so that each doctored copy shows exactly its own problem
-        (dest / f).unlink(missing_ok=True)
-    assert audit(dest) == []
+    assert audit(dest) == []  # so that each doctored copy shows exactly its own problem
     return dest
 
 

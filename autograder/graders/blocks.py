@@ -6,11 +6,22 @@ the same stage. The graders pass these classes and functions as ``trusted=`` to
 ``student.function``/``student.build``: while the student's code runs, those names in its
 namespace point here. A bug in an earlier item or stage then costs points only where it was made.
 
-They keep the course's contract to the letter (parameter and buffer names, shapes, argument
-order, boolean masks with True = may attend, a (batch, T, S) mask gaining a head axis, all-zero
-weights for a query that may see no key), and tests/test_blocks.py checks them against
-PyTorch's own modules. Written for the graders, independently of the reference notebooks; they
-import nothing but torch, so a sandboxed worker can hold them too.
+These files ship to students with the public graders, so a block must not be the course's
+answer. Each one keeps the course's contract (parameter and buffer names, shapes, argument
+order, boolean masks with True = may attend, all-zero weights for a query that may see no key),
+but computes with PyTorch's own code:
+
+- ``MultiHeadAttention``: ``F.multi_head_attention_forward``, given the block's W_q, W_k, W_v, W_o;
+- ``LayerNorm``: ``nn.LayerNorm``;
+- ``EncoderLayer``, ``DecoderLayer``, ``Encoder``, ``Decoder``: ``nn.TransformerEncoderLayer`` /
+  ``nn.TransformerDecoderLayer`` (post-LN, batch_first), run on the block's own parameters with
+  ``torch.func.functional_call``, so gradients reach them;
+- ``sinusoidal_positional_encoding``: the float64 formula of the public oracle.
+
+Every item forbids the built-in that would do its job (registry.py), and the student object lets
+these blocks, and only them, call it: a copy of a block handed in as a student's own code calls
+a forbidden built-in and scores nothing (tests/mutants/*/copied_block_*.py).
+tests/test_blocks.py checks the blocks against PyTorch's modules.
 """
 
 from __future__ import annotations
@@ -20,6 +31,9 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.func import functional_call
+
+from autograder.graders.transformer_oracles import positional_encoding
 
 # --- stage 03 -----------------------------------------------------------------------------------
 
@@ -48,53 +62,79 @@ def merge_heads(x):
     return x.transpose(-3, -2).flatten(-2)
 
 
+def _torch_mask(mask, batch, heads, t, s):
+    """The course's mask as PyTorch's ``attn_mask`` (batch · heads, T, S), True = may NOT attend.
+
+    Also returns the queries that may attend to nothing, (batch, T), or None: PyTorch gives nan
+    there, the course zeros. Such a query is let see every key, and its result replaced after.
+    """
+    if mask is None:
+        return None, None
+    allowed = mask.to(torch.bool)
+    if allowed.dim() == 3:  # (batch, T, S): the same mask for every head
+        allowed = allowed.unsqueeze(-3)
+    allowed = allowed.expand(batch, heads, t, s)
+    blind = allowed.logical_not().all(-1)  # (batch, heads, T)
+    if not blind.any():
+        return allowed.logical_not().reshape(batch * heads, t, s), None
+    if not torch.equal(blind, blind[:, :1].expand_as(blind)):
+        raise ValueError("a query that may attend to nothing in some heads only is outside the course's contract")
+    allowed = allowed | blind.unsqueeze(-1)
+    return allowed.logical_not().reshape(batch * heads, t, s), blind[:, 0]
+
+
 class MultiHeadAttention(nn.Module):
+    """Parameters w_q, w_k, w_v, w_o (nn.Linear(d_model, d_model)); PyTorch's attention computes."""
+
     def __init__(self, d_model, num_heads, dropout=0.0):
         super().__init__()
         if d_model % num_heads:
             raise ValueError(f"d_model = {d_model} is not divisible by num_heads = {num_heads}")
         self.num_heads = num_heads
-        self.w_q = nn.Linear(d_model, d_model)
-        self.w_k = nn.Linear(d_model, d_model)
-        self.w_v = nn.Linear(d_model, d_model)
-        self.w_o = nn.Linear(d_model, d_model)
+        self.w_q, self.w_k, self.w_v, self.w_o = (nn.Linear(d_model, d_model) for _ in range(4))
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, query, key, value, mask=None):
-        q = split_heads(self.w_q(query), self.num_heads)
-        k = split_heads(self.w_k(key), self.num_heads)
-        v = split_heads(self.w_v(value), self.num_heads)
-        if mask is not None and mask.dim() == 3:
-            mask = mask.unsqueeze(-3)  # (batch, T, S): the same mask for every head
-        _, weights = scaled_dot_product_attention(q, k, v, mask)
-        return self.w_o(merge_heads(self.dropout(weights) @ v)), weights
+        """(batch, T, d), (batch, S, d), (batch, S, d) -> (batch, T, d) and weights (batch, heads, T, S)."""
+        batch, t, s = query.shape[0], query.shape[-2], key.shape[-2]
+        attn_mask, blind = _torch_mask(mask, batch, self.num_heads, t, s)
+        out, weights = F.multi_head_attention_forward(
+            query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1),
+            embed_dim_to_check=query.shape[-1], num_heads=self.num_heads,
+            in_proj_weight=None, in_proj_bias=torch.cat([self.w_q.bias, self.w_k.bias, self.w_v.bias]),
+            bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=self.dropout.p,
+            out_proj_weight=self.w_o.weight, out_proj_bias=self.w_o.bias, training=self.training,
+            need_weights=True, attn_mask=attn_mask, use_separate_proj_weight=True,
+            q_proj_weight=self.w_q.weight, k_proj_weight=self.w_k.weight, v_proj_weight=self.w_v.weight,
+            average_attn_weights=False)
+        out = out.transpose(0, 1)
+        if blind is not None:  # no key to attend to: weights 0, so the heads give 0 and W_o its bias
+            weights = weights.masked_fill(blind[:, None, :, None], 0.0)
+            out = torch.where(blind.unsqueeze(-1), self.w_o.bias, out)
+        return out, weights
 
 
 # --- stage 05 -----------------------------------------------------------------------------------
 
 
 def sinusoidal_positional_encoding(max_len, d_model):
-    """(max_len, d_model) float32: sin at even columns, cos at odd ones, computed in float64."""
-    pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
-    freq = torch.pow(10000.0, -torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
-    angles = pos * freq  # (max_len, ceil(d_model / 2))
-    pe = torch.zeros(max_len, d_model, dtype=torch.float64)
-    pe[:, 0::2] = torch.sin(angles)
-    pe[:, 1::2] = torch.cos(angles[:, : d_model // 2])  # odd d_model: one sine more than cosines
-    return pe.to(torch.float32)
+    """(max_len, d_model) float32 from the public float64 oracle (odd d_model ends in a sine)."""
+    return torch.from_numpy(positional_encoding(max_len, d_model)).to(torch.float32)
 
 
 class PositionalEncoding(nn.Module):
+    """A buffer `pe` (max_len, d_model) from the oracle, added to x, then dropout."""
+
     def __init__(self, d_model, max_len=512, dropout=0.1):
         super().__init__()
-        self.register_buffer("pe", sinusoidal_positional_encoding(max_len, d_model))
         self.dropout = nn.Dropout(dropout)
+        self.register_buffer("pe", torch.from_numpy(positional_encoding(max_len, d_model)).float())
 
     def forward(self, x):
-        t = x.shape[-2]
-        if t > self.pe.shape[0]:
-            raise ValueError(f"sequence of length {t} is longer than max_len = {self.pe.shape[0]}")
-        return self.dropout(x + self.pe[:t])
+        positions, max_len = x.shape[-2], len(self.pe)
+        if positions > max_len:
+            raise ValueError(f"sequence of length {positions} is longer than max_len = {max_len}")
+        return self.dropout(self.pe[:positions] + x)
 
 
 # --- stage 06 -----------------------------------------------------------------------------------
@@ -108,70 +148,153 @@ class LayerNorm(nn.LayerNorm):
 
 
 class FeedForward(nn.Module):
+    """Parameters linear1 (d_model → d_ff), linear2 (d_ff → d_model); the slides' max(0, x W_1 + b_1) W_2 + b_2."""
+
     def __init__(self, d_model, d_ff, dropout=0.1):
         super().__init__()
-        self.linear1 = nn.Linear(d_model, d_ff)
-        self.linear2 = nn.Linear(d_ff, d_model)
+        self.linear1, self.linear2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        return self.linear2(self.dropout(F.relu(self.linear1(x))))
+        hidden = F.relu(F.linear(x, self.linear1.weight, self.linear1.bias))
+        return F.linear(self.dropout(hidden), self.linear2.weight, self.linear2.bias)
 
 
-class EncoderLayer(nn.Module):
+def _attention_for_torch(params, course, torch_name):
+    """nn.MultiheadAttention's parameters from the course's w_q, w_k, w_v, w_o under ``course``."""
+    return {
+        f"{torch_name}.in_proj_weight": torch.cat([params[f"{course}.w_{n}.weight"] for n in "qkv"]),
+        f"{torch_name}.in_proj_bias": torch.cat([params[f"{course}.w_{n}.bias"] for n in "qkv"]),
+        f"{torch_name}.out_proj.weight": params[f"{course}.w_o.weight"],
+        f"{torch_name}.out_proj.bias": params[f"{course}.w_o.bias"],
+    }
+
+
+def _layer_for_torch(params, prefix=""):
+    """nn.TransformerEncoderLayer's / DecoderLayer's parameters from a course layer's, under ``prefix``."""
+    out = _attention_for_torch(params, f"{prefix}self_attn", f"{prefix}self_attn")
+    if f"{prefix}cross_attn.w_q.weight" in params:
+        out.update(_attention_for_torch(params, f"{prefix}cross_attn", f"{prefix}multihead_attn"))
+    for name, value in params.items():
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and rest.startswith(("ffn.", "norm")):
+            out[prefix + rest.removeprefix("ffn.")] = value
+    return out
+
+
+class _RunByTorch(nn.Module):
+    """Course-named parameters; ``forward`` runs a PyTorch module (``_torch``) on them.
+
+    The PyTorch module is built once, kept out of the state dict, and always called in training
+    mode, so that PyTorch takes its plain code path (dropout is 0 in a copy used for eval).
+    """
+
+    def _run(self, *args, **kwargs):
+        copies = self.__dict__.setdefault("_torch_copies", {})
+        p = self.dropout_p if self.training else 0.0
+        if p not in copies:
+            copies[p] = self._build_torch(p).train()
+        return functional_call(copies[p], self._torch_parameters(), args, kwargs)
+
+    def _torch_parameters(self):
+        return _layer_for_torch(dict(self.named_parameters()))
+
+
+class EncoderLayer(_RunByTorch):
+    """self_attn, ffn, norm1, norm2 (post-LN), computed by nn.TransformerEncoderLayer."""
+
     def __init__(self, d_model, num_heads, d_ff, dropout=0.1):
         super().__init__()
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout)
         self.ffn = FeedForward(d_model, d_ff, dropout)
-        self.norm1 = LayerNorm(d_model)
-        self.norm2 = LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.norm1, self.norm2 = LayerNorm(d_model), LayerNorm(d_model)
+        self.dropout_p, self.sizes = dropout, (d_model, num_heads, d_ff)
+
+    def _build_torch(self, p):
+        d_model, num_heads, d_ff = self.sizes
+        return nn.TransformerEncoderLayer(d_model, num_heads, d_ff, p, batch_first=True, norm_first=False)
 
     def forward(self, x, mask=None):
-        attended, _ = self.self_attn(x, x, x, mask)
-        h = self.norm1(x + self.dropout(attended))
-        return self.norm2(h + self.dropout(self.ffn(h)))
+        """(batch, S, d_model), mask broadcastable to (batch, heads, S, S) -> (batch, S, d_model)."""
+        return self._run(x, src_mask=_layer_mask(mask, x, x, self.sizes[1]))
 
 
-class DecoderLayer(nn.Module):
+class DecoderLayer(_RunByTorch):
+    """self_attn, cross_attn, ffn, norm1-3 (post-LN), computed by nn.TransformerDecoderLayer."""
+
     def __init__(self, d_model, num_heads, d_ff, dropout=0.1):
         super().__init__()
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout)
         self.cross_attn = MultiHeadAttention(d_model, num_heads, dropout)
         self.ffn = FeedForward(d_model, d_ff, dropout)
-        self.norm1 = LayerNorm(d_model)
-        self.norm2 = LayerNorm(d_model)
-        self.norm3 = LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.norm1, self.norm2, self.norm3 = LayerNorm(d_model), LayerNorm(d_model), LayerNorm(d_model)
+        self.dropout_p, self.sizes = dropout, (d_model, num_heads, d_ff)
+
+    def _build_torch(self, p):
+        d_model, num_heads, d_ff = self.sizes
+        return nn.TransformerDecoderLayer(d_model, num_heads, d_ff, p, batch_first=True, norm_first=False)
 
     def forward(self, x, memory, src_mask=None, tgt_mask=None):
-        attended, _ = self.self_attn(x, x, x, tgt_mask)
-        h = self.norm1(x + self.dropout(attended))
-        crossed, _ = self.cross_attn(h, memory, memory, src_mask)
-        h = self.norm2(h + self.dropout(crossed))
-        return self.norm3(h + self.dropout(self.ffn(h)))
+        """(batch, T, d_model) and memory (batch, S, d_model) -> (batch, T, d_model)."""
+        heads = self.sizes[1]
+        return self._run(x, memory, tgt_mask=_layer_mask(tgt_mask, x, x, heads),
+                         memory_mask=_layer_mask(src_mask, x, memory, heads))
 
 
-class Encoder(nn.Module):
+def _layer_mask(mask, queries, keys, heads):
+    attn_mask, blind = _torch_mask(mask, queries.shape[0], heads, queries.shape[-2], keys.shape[-2])
+    if blind is not None:
+        raise ValueError("the trusted layers take no query that may attend to nothing (PyTorch would give nan)")
+    return attn_mask
+
+
+class _Stack(_RunByTorch):
+    def _run(self, x, *args, **kwargs):
+        if not len(self.layers):  # nn.TransformerEncoder needs a layer; no layers is the identity
+            return x
+        return super()._run(x, *args, **kwargs)
+
+    def _torch_parameters(self):
+        params, out = dict(self.named_parameters()), {}
+        for i in range(len(self.layers)):
+            out.update(_layer_for_torch(params, f"layers.{i}."))
+        return out
+
+
+class Encoder(_Stack):
+    """layers.0 ... layers.{n-1}, each an EncoderLayer; run as nn.TransformerEncoder (no final norm)."""
+
     def __init__(self, d_model, num_heads, num_layers, d_ff, dropout=0.1):
         super().__init__()
         self.layers = nn.ModuleList(EncoderLayer(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
+        self.dropout_p, self.sizes = dropout, (d_model, num_heads, d_ff, num_layers)
+
+    def _build_torch(self, p):
+        d_model, num_heads, d_ff, num_layers = self.sizes
+        layer = nn.TransformerEncoderLayer(d_model, num_heads, d_ff, p, batch_first=True, norm_first=False)
+        return nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
 
     def forward(self, x, mask=None):
-        for layer in self.layers:
-            x = layer(x, mask)
-        return x
+        return self._run(x, mask=_layer_mask(mask, x, x, self.sizes[1]))
 
 
-class Decoder(nn.Module):
+class Decoder(_Stack):
+    """layers.0 ... layers.{n-1}, each a DecoderLayer; run as nn.TransformerDecoder (no final norm)."""
+
     def __init__(self, d_model, num_heads, num_layers, d_ff, dropout=0.1):
         super().__init__()
         self.layers = nn.ModuleList(DecoderLayer(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
+        self.dropout_p, self.sizes = dropout, (d_model, num_heads, d_ff, num_layers)
+
+    def _build_torch(self, p):
+        d_model, num_heads, d_ff, num_layers = self.sizes
+        layer = nn.TransformerDecoderLayer(d_model, num_heads, d_ff, p, batch_first=True, norm_first=False)
+        return nn.TransformerDecoder(layer, num_layers)
 
     def forward(self, x, memory, src_mask=None, tgt_mask=None):
-        for layer in self.layers:
-            x = layer(x, memory, src_mask, tgt_mask)
-        return x
+        heads = self.sizes[1]
+        return self._run(x, memory, tgt_mask=_layer_mask(tgt_mask, x, x, heads),
+                         memory_mask=_layer_mask(src_mask, x, memory, heads))
 
 
 # --- what each item runs on ---------------------------------------------------------------------

@@ -49,6 +49,7 @@ STAGED = {
     "autograder/catalogue.py": "catalogue.py",
     "autograder/graders/oracles.py": "graders/oracles.py",
     "autograder/graders/torch_oracles.py": "graders/torch_oracles.py",
+    "autograder/graders/transformer_oracles.py": "graders/transformer_oracles.py",  # blocks' formula
     "autograder/graders/blocks.py": "graders/blocks.py",
     "autograder/sandbox/worker.py": "sandbox/worker.py",
     "autograder/sandbox/protocol.py": "sandbox/protocol.py",
@@ -57,7 +58,7 @@ STAGED = {
 # The public modules whose functions and classes graders may hand to student code as trusted
 # building blocks (``trusted=``); the worker imports them from its staged copy, by name.
 TRUSTED_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks")
-OPTIONAL = {"autograder/graders/blocks.py"}
+OPTIONAL = {"autograder/graders/blocks.py", "autograder/graders/transformer_oracles.py"}
 
 _STUB_INIT = '''"""The course engine as the grading sandbox sees it: check() does nothing here."""
 

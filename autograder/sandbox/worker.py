@@ -126,6 +126,8 @@ def _warm_up() -> None:
     def attention(q):
         return torch.softmax(q @ q.transpose(-1, -2), -1) @ q
 
+    attention.__module__ = "__student__"  # as a submission's would be: the engine's own are refused
+
     student = LocalStudent({"attention": attention},
                            forbidden=("torch.nn.functional.scaled_dot_product_attention",))
     q = torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True)
