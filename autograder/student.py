@@ -272,12 +272,18 @@ class ModuleHandle:
 
 
 def _globals_of(obj: Any) -> dict[str, Any] | None:
-    """The namespace a student's function or class was defined in."""
-    if hasattr(obj, "__globals__"):
-        return obj.__globals__
-    for attr in vars(obj).values() if isinstance(obj, type) else ():
-        if hasattr(attr, "__globals__"):
-            return attr.__globals__
+    """The namespace a student's function or class was defined in.
+
+    Decorators are looked through (``@torch.no_grad()`` wraps a function in one of torch's, whose
+    globals are torch's): ``functools.wraps`` leaves the student's function in ``__wrapped__``.
+    """
+    for candidate in [obj, *(vars(obj).values() if isinstance(obj, type) else ())]:
+        candidate = getattr(candidate, "__func__", candidate)  # classmethod, staticmethod
+        seen = 0
+        while hasattr(candidate, "__wrapped__") and seen < 100:
+            candidate, seen = candidate.__wrapped__, seen + 1
+        if hasattr(candidate, "__globals__"):
+            return candidate.__globals__
     return None
 
 

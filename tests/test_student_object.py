@@ -1,0 +1,99 @@
+"""The student object's guards: trusted names reach decorated code, only trusted blocks may call
+what an item forbids, and the engine's own objects are never taken for a student's work."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from autograder import registry
+from autograder.catalogue import text
+from autograder.failures import ForbiddenCall, MissingDefinition
+from autograder.graders import blocks
+from autograder.student import LocalStudent
+
+MHA_FORWARD = "torch.nn.functional.multi_head_attention_forward"
+SOURCE = '''
+import torch
+import torch.nn as nn
+
+
+def helper():
+    return "the student's own helper"
+
+
+@torch.no_grad()
+def decorated():
+    return helper()
+
+
+class Decorated(nn.Module):
+    @torch.no_grad()
+    def forward(self):
+        return helper()
+
+
+class Borrower(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = blocks.MultiHeadAttention(8, 2)
+        for n in ("w_q", "w_k", "w_v", "w_o", "dropout"):
+            setattr(self, n, getattr(self.inner, n))
+        self.num_heads = 2
+
+    def forward(self, x):  # runs the trusted block's method on the student's own object
+        return blocks.MultiHeadAttention.forward(self, x, x, x)
+
+
+class Honest(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = MultiHeadAttention(8, 2)  # resolved at call time: the trusted block when graded
+
+    def forward(self, x):
+        return self.attn(x, x, x)[0]
+'''
+
+
+def _student(forbidden=()):
+    namespace = {"__name__": "__student__", "blocks": blocks}
+    exec(compile(SOURCE, "<student>", "exec"), namespace)  # noqa: S102 - a student's notebook
+    return LocalStudent(namespace, forbidden=forbidden)
+
+
+def _trusted_helper():
+    return "trusted"
+
+
+def test_trusted_names_reach_functions_and_methods_behind_decorators():
+    student = _student()
+    assert student.function("decorated", trusted={"helper": _trusted_helper})() == "trusted"
+    assert student.build("Decorated", trusted={"helper": _trusted_helper})() == "trusted"
+    assert student.function("decorated")() == "the student's own helper"  # and only while graded
+
+
+def test_a_trusted_block_may_call_what_the_item_forbids():
+    student = _student(forbidden=(MHA_FORWARD,))
+    x = torch.randn(1, 3, 8)
+    out = student.build("Honest", trusted={"MultiHeadAttention": blocks.MultiHeadAttention})(x)
+    assert out.shape == (1, 3, 8)
+
+
+def test_the_students_code_may_not_borrow_a_blocks_method():
+    student = _student(forbidden=(MHA_FORWARD,))
+    with pytest.raises(ForbiddenCall, match="multi_head_attention_forward"):
+        student.build("Borrower", trusted={"MultiHeadAttention": blocks.MultiHeadAttention})(torch.randn(1, 3, 8))
+
+
+def test_the_engines_own_objects_are_refused_by_name():
+    student = LocalStudent({"MultiHeadAttention": blocks.MultiHeadAttention, "split_heads": blocks.split_heads})
+    for name, call in (("MultiHeadAttention", lambda: student.build("MultiHeadAttention", 8, 2)),
+                       ("split_heads", lambda: student.function("split_heads"))):
+        with pytest.raises(MissingDefinition) as exc:
+            call()
+        assert str(exc.value).startswith(text("fail.from_autograder", name=name, origin="X").split("`X`")[0])
+
+
+def test_every_layer_item_of_stage_06_forbids_the_attention_built_in():
+    for item in ("multi_head_attention", "encoder_layer", "decoder_layer", "encoder_decoder", "transformer"):
+        assert MHA_FORWARD in registry.item(item).forbidden
