@@ -85,9 +85,6 @@ COVERED: dict[str, Covered] = {
         (("tests/test_student_repo.py", '"--dry-run", "--no-deps", "--no-build-isolation"'),
          (".github/student/grade.yml", "PIP_EXTRA_INDEX_URL: https://download.pytorch.org/whl/cpu")),
         "offline dry run without dependencies; the student workflow installs the same with the CPU index"),
-    "pip install -q -e <your-repo>": Covered(
-        "tests/test_student_repo.py::test_the_student_pyproject_installs",
-        (("tests/test_student_repo.py", '"install", "--dry-run"'),), "offline dry run without dependencies"),
     ".venv/bin/jupyter lab": Covered("tests/test_browser.py (JupyterLab, a notebook's check cell, formgrader)",
                                      (("tests/test_browser.py", '"-m", "jupyter", "lab"'),),
                                      "started on a free port with a token, for the browser"),

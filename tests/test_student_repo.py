@@ -190,6 +190,20 @@ def test_the_student_pyproject_installs(exported):
     assert "Would install transformer-course-student" in proc.stdout
 
 
+def test_the_colab_setup_cell_fits_the_export(exported):
+    """Stage 07's Colab cell clones the student's repository to /content/course, installs it (not
+    editable: the running kernel would not see an editable install) and works in the stage's folder."""
+    nb = json.loads((exported.dest / "assignments/07_training/training.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in nb["cells"] if "google.colab" in "".join(c["source"]))
+    assert "COURSE-ORG" not in cell and "YOUR-ORG" not in json.dumps(nb)
+    folder = re.search(r'os\.chdir\("/content/course/([^"]+)"\)', cell).group(1)
+    assert (exported.dest / folder / "training.ipynb").is_file()
+    assert '"--no-deps", "/content/course"' in cell
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-build-isolation",
+                           "--no-index", str(exported.dest)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "Would install transformer-course-student" in proc.stdout, proc.stderr
+
+
 # --- the workflow, run here with its own commands ----------------------------------------------
 @pytest.mark.slow
 def test_the_student_workflow_grades_a_push_and_reports_to_classroom(tmp_path, fake_github):
