@@ -17,6 +17,7 @@ starting at the i-th (1-based), so that N CI jobs split a class without overlapp
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -26,13 +27,14 @@ import shutil
 import signal
 import stat
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import notebook, outputs, registry, runner
+from . import checkpoint, notebook, outputs, registry, runner
 from .catalogue import text
 from .notebook import NotebookError
 from .results import GraderResult, ItemResult
@@ -225,6 +227,51 @@ def _synthetic(items: Sequence[registry.Item], message: str) -> list[ItemResult]
                                         "public", status="failed", message=message)]) for i in items]
 
 
+def stage_checkpoint(sub: Submission, cache: Path) -> Path:
+    """A folder holding a private copy of the checkpoint handed in next to the notebook, or nothing.
+
+    The trusted process grades the checkpoint (``autograder.checkpoint``) and finds it through
+    $AUTOGRADER_SUBMISSION_DIR, as nbgrader finds it in the notebook's folder. A regular file only:
+    a symbolic link (to someone else's checkpoint, or to a file of the grading machine) is never
+    followed. Copies are named by their content, so that a slot evaluates identical checkpoints once
+    (``checkpoint.evaluate`` caches by path and modification time).
+    """
+    try:
+        fd = os.open(sub.folder / checkpoint.CHECKPOINT_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # none, or a link
+        fd = None
+    if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        fd = None
+    if fd is None:
+        empty = cache / "none"
+        empty.mkdir(parents=True, exist_ok=True)
+        return empty
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read()
+    folder = cache / hashlib.sha256(data).hexdigest()
+    if not (folder / checkpoint.CHECKPOINT_NAME).is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{checkpoint.CHECKPOINT_NAME}.part"
+        partial.write_bytes(data)
+        partial.replace(folder / checkpoint.CHECKPOINT_NAME)
+    return folder
+
+
+@contextlib.contextmanager
+def submission_dir(folder: Path) -> Iterator[None]:
+    """$AUTOGRADER_SUBMISSION_DIR set to ``folder`` while a submission is graded (never the grader's own cwd)."""
+    saved = os.environ.get("AUTOGRADER_SUBMISSION_DIR")
+    os.environ["AUTOGRADER_SUBMISSION_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("AUTOGRADER_SUBMISSION_DIR", None)
+        else:
+            os.environ["AUTOGRADER_SUBMISSION_DIR"] = saved
+
+
 # --- grading in one slot ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Config:
@@ -277,6 +324,7 @@ class SlotGrader:
         self.config = config
         uid = config.uids[slot] if slot < len(config.uids) else None
         self.zygote = cage.Zygote(config.isolation, config.stage_dir, config.limits, slot, warm=config.warm, uid=uid)
+        self.handed_in = Path(tempfile.mkdtemp(prefix=f"autograder-handin{slot}-"))  # checkpoints, by content
 
     def grade(self, sub: Submission) -> outputs.SubmissionResult:
         """Grade one submission; raises only for failures of the grading machinery itself."""
@@ -300,7 +348,8 @@ class SlotGrader:
             worker = SubmissionWorker(self.zygote, files, cells, self.config.limits)
             student = SandboxStudent(worker, time_limit=self.config.limits.call_seconds)
             try:
-                results = runner.run_items(student, [i.id for i in items], hidden=self.config.hidden)
+                with submission_dir(stage_checkpoint(sub, self.handed_in)):
+                    results = runner.run_items(student, [i.id for i in items], hidden=self.config.hidden)
             finally:
                 worker.close()
             if worker.load_errors:
@@ -321,6 +370,7 @@ class SlotGrader:
 
     def close(self) -> None:
         self.zygote.release()
+        shutil.rmtree(self.handed_in, ignore_errors=True)
 
 
 def _slot_main(slot: int, config: Config, tasks: Any, done: Any) -> None:

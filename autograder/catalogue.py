@@ -320,6 +320,10 @@ EN: dict[str, str] = {
     "sandbox.worker_lost": (
         "The module behind `{name}` was lost when the grading worker was restarted after an earlier failure."
     ),
+    "sandbox.object_lost": (
+        "The grader's object made by `{name}` was lost when the grading worker was restarted after an earlier "
+        "failure."
+    ),
     "sandbox.event.timeout": "`{name}` was stopped after {seconds:g} s.",
     "sandbox.event.garbled": "`{name}` made the worker send unreadable data; the worker was replaced.",
     "sandbox.event.died": "`{name}`: the worker stopped ({reason}); a fresh one took over.",

@@ -92,6 +92,24 @@ class LocalStudent:
         module = _guarded(name, self, trusted or {}, cls, cls, *args, **kwargs)
         return ModuleHandle(name, module, self, trusted or {})
 
+    def trusted_object(self, factory: Callable[..., Any], *args: Any, **kwargs: Any) -> TrustedObject:
+        """An object for the student's code to work on, made by ``factory`` (a public oracle's) from data.
+
+        The grader describes the object by recipe (a function of a public oracle module and its
+        arguments: tensors, plain data, other trusted objects) instead of building it, so that a
+        sandboxed worker can make the same object on its side. The handle goes into the student's
+        function as an argument, which receives the object itself; afterwards the grader reads it
+        back with ``handle.read(reader)``, as data.
+        """
+        label = getattr(factory, "__name__", "trusted object")
+        args, kwargs = _materialised(args), _materialised(kwargs)
+        return TrustedObject(label, factory(*args, **kwargs), self)
+
+    def cuda_available(self) -> bool:
+        """Whether the student's code can use a GPU (here: this process's torch)."""
+        torch = sys.modules.get("torch")
+        return bool(torch is not None and torch.cuda.is_available())
+
     def _missing(self, name: str) -> MissingDefinition:
         candidates = [k for k, v in self.namespace.items() if callable(v) and not k.startswith("_")]
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
@@ -102,6 +120,42 @@ class LocalStudent:
                 text("fail.missing_after_error", name=name, error=_one_line(self.last_error))
             )
         return MissingDefinition(text("fail.missing", name=name))
+
+
+class TrustedObject:
+    """An object the grader described by recipe (a model, an optimizer, a file path), made for the student.
+
+    The grader never touches the object itself: it hands the handle to the student's function (the
+    function receives the object) and reads it back with :meth:`read`, whose reader (a public oracle
+    function: the state dict, the recorded calls, a file's bytes) returns data. A sandboxed proxy
+    implements the same two steps with the object living in the worker.
+    """
+
+    def __init__(self, label: str, obj: Any, owner: LocalStudent) -> None:
+        self.label = label
+        self._obj = obj
+        self._owner = owner
+
+    def read(self, reader: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``reader(obj, *args, **kwargs)``: guarded, because the student's code has had the object."""
+        return _guarded(self.label, self._owner, {}, None, reader, self._obj, *args, **kwargs)
+
+
+def _materialised(value: Any) -> Any:
+    """``value`` with every TrustedObject replaced by its object (inside tuples, lists and dicts too).
+
+    A container holding none is returned as it is, not copied: a student's function that changes a
+    list in place must change the grader's list, as it always did.
+    """
+    if isinstance(value, TrustedObject):
+        return value._obj
+    if type(value) in (tuple, list):
+        items = [_materialised(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else type(value)(items)
+    if type(value) is dict:
+        items = {k: _materialised(v) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    return value
 
 
 def _refuse_the_graders_own(name: str, obj: Any) -> None:
@@ -141,6 +195,7 @@ def _guarded(name: str, owner: LocalStudent, trusted: Mapping[str, Any], globals
              fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn`` with the student's output captured, a time limit and the forbidden-call spy."""
     spy = _ForbiddenSpy(owner.forbidden, *_trusted_code(trusted.values()))
+    args, kwargs = _materialised(args), _materialised(kwargs)  # the grader's handles: the objects they hold
     out, err = io.StringIO(), io.StringIO()
     try:
         with (

@@ -2,18 +2,20 @@
 
 The reference notebooks in solutions/ graded through the sandbox score full marks, and every
 mutant in tests/mutants earns, check by check, exactly what it earns when its code runs in the
-graders' own process (tests/test_graders_discriminate.py grades those).
+graders' own process (tests/test_graders_discriminate.py grades those). Stage 07's submissions
+hand in the reference's checkpoint beside the notebook (tests/handin), as in process.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import hardened_kit as hk
-from kit import feedback, grade, mutants, reference_namespace
+from kit import HANDIN, feedback, grade, mutants, reference_namespace
 from autograder import batch, registry
 from autograder.report import item_text
 from autograder.runner import PUBLIC_DIR
@@ -31,6 +33,16 @@ def _with_cell(stage_id: str, source: str) -> dict:
     return nb
 
 
+def _hand_in(root, student: str, stage_id: str) -> None:
+    """The files the reference student hands in with the notebook (stage 07's checkpoint), beside it."""
+    for path in sorted((HANDIN / stage_id).glob("*")) if (HANDIN / stage_id).is_dir() else ():
+        shutil.copyfile(path, root / student / stage_id / path.name)
+
+
+def test_stage_07_is_graded_in_the_sandbox():
+    assert "07_training" in GRADED_STAGES
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The corpus graded twice: in the sandbox (a batch in a background thread, its slots in
@@ -42,8 +54,10 @@ def graded(tmp_path_factory):
     for stage_id in GRADED_STAGES:
         nb = hk.SOLUTIONS / stage_id / registry.stage(stage_id).notebook
         hk.write(root, "reference", stage_id, nb.read_text())
+        _hand_in(root, "reference", stage_id)
     for m in MUTANTS:
         hk.write(root, f"mutant_{m.path.stem}", m.stage, _with_cell(m.stage, m.source))
+        _hand_in(root, f"mutant_{m.path.stem}", m.stage)
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(batch.run, [root], out, jobs=2, gradebook=None, progress=False, log=lambda s: None)
         threads = torch.get_num_threads()

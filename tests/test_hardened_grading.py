@@ -294,3 +294,64 @@ def test_grading_with_resource_limits_only_still_works_and_says_so(tmp_path):
     data = json.loads((out / "ada" / S1 / "results.json").read_text())
     assert data["extra_data"]["isolation"]["level"] == "rlimits"
     assert "resource limits" in (out / "ada" / S1 / "report.md").read_text()
+
+
+# --- stage 07: objects made by recipe ---------------------------------------------------------------
+SNOOP = '''
+import gc
+import sys
+
+import torch
+
+
+def snoop(model, optimizer, path):
+    """Reach past the arguments: the callers' frames, the modules loaded, every tensor in memory."""
+    frames, frame = [], sys._getframe(1)
+    while frame is not None:
+        frames.append(str(frame.f_globals.get("__name__")))
+        frame = frame.f_back
+    mine = {id(p) for p in model.parameters()}
+    shape = model.generator.weight.shape
+    found = [t.detach().clone() for t in gc.get_objects()
+             if isinstance(t, torch.Tensor) and t.shape == shape and id(t) not in mine][:50]
+    modules = sorted(m for m in sys.modules if m.startswith(("autograder", "pytest", "_pytest")))
+    same = [id(p) for g in optimizer.param_groups for p in g["params"]] == [id(p) for p in model.parameters()]
+    return {"frames": frames, "modules": modules, "found": found, "optimizer_on_model": same,
+            "path": path, "type": type(model).__name__}
+'''
+
+
+@pytest.mark.slow
+def test_a_student_reaching_past_the_recipe_finds_nothing_of_the_graders(zygote):
+    """In process a function can walk up to the grader's frame and find the weights it expects; in the
+    sandbox it gets the objects of the recipe and nothing else: no grader frame, module or tensor."""
+    from autograder.graders import training_oracles as o
+
+    config = dict(src_vocab=7, tgt_vocab=9, d_model=8, num_heads=2, num_layers=1, d_ff=12, dropout=0.0, max_len=16)
+    namespace: dict = {"__name__": "__student__"}
+    exec(compile(SNOOP, "<snoop>", "exec"), namespace)
+    worker = SubmissionWorker(zygote, [], [{"name": "<cell 1>", "source": SNOOP}])
+    seen = {}
+    try:
+        for where, student in (("local", LocalStudent(namespace)), ("sandbox", SandboxStudent(worker))):
+            oracle = o.random_model(config, 5)
+            want, _ = o.reference_step(oracle, o.make_batch([[4, 5]], [[6, 7]], 0, 1, 2), lr=0.5, pad_id=0,
+                                       smoothing=0.1, max_norm=1.0)  # what the grader expects, in its frame
+            expected = want["generator.weight"]
+            model = student.trusted_object(o.trusted_model, config, oracle.state_dict())
+            path = student.trusted_object(o.writable_path, "model.safetensors")
+            got = student.function("snoop")(model, student.trusted_object(o.optimizer, model, "SGD", lr=0.5), path)
+            got["reached"] = any(t.equal(expected) for t in got["found"])
+            seen[where] = got
+            path.read(o.take_file)
+    finally:
+        worker.close()
+    local, remote = seen["local"], seen["sandbox"]
+    assert local["reached"] and any(f.startswith("test_hardened") for f in local["frames"])  # the attack is real
+    assert not remote["reached"]
+    assert set(remote["frames"]) <= {"autograder.student", "autograder.sandbox.worker", "__main__"}, remote["frames"]
+    assert not [m for m in remote["modules"] if m.startswith(("pytest", "_pytest", "autograder.graders.hidden",
+                                                              "autograder.graders.public", "autograder.expect",
+                                                              "autograder.runner", "autograder.sandbox.proxy"))]
+    assert remote["optimizer_on_model"] and remote["type"] == local["type"] == "Transformer"
+    assert remote["path"].endswith("/model.safetensors") and not remote["path"].startswith(str(hk.REPO))

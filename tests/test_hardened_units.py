@@ -15,13 +15,15 @@ import pytest
 import torch
 
 import hardened_kit as hk
-from autograder import batch, notebook, outputs, registry
+from autograder import batch, checkpoint, notebook, outputs, registry, runner
 from autograder.graders import oracles, torch_oracles
+from autograder.graders import training_oracles as training
 from autograder.report import item_text
 from autograder.results import GraderResult, ItemResult
 from autograder.sandbox import protocol
 from autograder.sandbox.proxy import _failure, _write_back, trusted_names
 from autograder.failures import ForbiddenCall, StudentCodeError
+from autograder.student import LocalStudent
 
 
 def roundtrip(value, *, strict=True):
@@ -310,12 +312,112 @@ def test_class_csv_and_gradebook(tmp_path):
 
 
 def test_stages_whose_graders_are_not_sandbox_ready_are_skipped_loudly(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "sandbox_ready", lambda stage_id: stage_id != S3)
+    """The flag is read from the grader modules themselves: a stage whose module declares it is skipped."""
+    public, hidden = tmp_path / "graders" / "public", tmp_path / "graders" / "hidden"
+    public.mkdir(parents=True)
+    hidden.mkdir()
+    module = registry.stage(S3).grader_module
+    (public / module).write_text("import pytest\n\nSANDBOX_READY = False  # hands the student objects\n")
+    (public / registry.stage(S1).grader_module).write_text("SANDBOX_READY = True\n")
+    monkeypatch.setattr(runner, "PUBLIC_DIR", public)
+    monkeypatch.setattr(runner, "HIDDEN_DIR", hidden)
+    assert not batch.sandbox_ready(S3) and batch.sandbox_ready(S1)
     hk.write(tmp_path / "in", "ada", S3, "{}")
     report = batch.run([tmp_path / "in"], tmp_path / "out", gradebook=None, progress=False, log=lambda s: None)
     assert report.discovered == 0 and report.isolation is None
     assert any(S3 in w and "SANDBOX_READY" in w for w in report.warnings)
     assert not (tmp_path / "out" / "ada").exists()
+    (hidden / module).write_text("SANDBOX_READY = True\n")  # the public module's flag still counts
+    assert not batch.sandbox_ready(S3)
+    (public / module).write_text("SANDBOX_READY = True\n")
+    assert batch.sandbox_ready(S3)
+
+
+def test_every_stage_of_the_course_is_graded_in_the_sandbox():
+    assert [s.id for s in registry.STAGES if not batch.sandbox_ready(s.id)] == []
+
+
+# --- stage 07's recipes --------------------------------------------------------------------------
+CONFIG = dict(src_vocab=7, tgt_vocab=9, d_model=8, num_heads=2, num_layers=1, d_ff=12, dropout=0.0, max_len=16)
+
+
+def test_references_are_written_by_the_grader_only_and_resolved_by_the_worker_only():
+    class Handle(protocol.Reference):
+        def wire_id(self):
+            return 7
+
+    tree, _ = protocol.encode({"model": Handle()}, strict=True)
+    assert tree["items"][0][1] == {"$": "ref", "id": 7}
+    with pytest.raises(protocol.ProtocolError, match="unexpected reference"):  # the grader's decoder names nothing
+        protocol.decode(tree, [])
+    assert protocol.decode(tree, [], resolve_ref={7: "the model"}.__getitem__) == {"model": "the model"}
+    with pytest.raises(protocol.ProtocolError, match="unknown object"):
+        protocol.decode({"$": "ref", "id": 8}, [], resolve_ref={7: "the model"}.__getitem__)
+    answer, _ = protocol.encode(Handle(), strict=False)  # a worker's answer holding one: an inert stand-in
+    assert answer == {"$": "obj", "type": "Handle"}
+
+
+def test_recipes_and_readers_travel_by_name_from_the_training_oracles():
+    assert trusted_names({"f": training.trusted_model, "r": training.state_of, "c": training.CopyModel}) == {
+        "f": "autograder.graders.training_oracles:trusted_model",
+        "r": "autograder.graders.training_oracles:state_of",
+        "c": "autograder.graders.training_oracles:CopyModel"}
+
+
+def test_a_trusted_object_is_the_recipe_and_reads_back_as_data():
+    def step(model, opt, batch, **kwargs):  # a student's training step, changing the model in place
+        opt.zero_grad()
+        model(batch["src"], batch["tgt_in"], batch["src_mask"], batch["tgt_mask"]).sum().backward()
+        opt.step()
+        return kwargs["box"]
+
+    step.__module__ = "__student__"
+    oracle = training.random_model(CONFIG, 3)
+    student = LocalStudent({"step": step})
+    theirs = student.trusted_object(training.trusted_model, CONFIG, oracle.state_dict(), recording=True,
+                                    training=False)
+    sgd = student.trusted_object(training.optimizer, theirs, "SGD", lr=0.1)
+    assert training.flat(theirs.read(training.state_of)).equal(training.flat(oracle.state_dict()))
+    batch_ = training.make_batch([[4, 5]], [[6, 7, 8]], 0, 1, 2)
+    box = [1, 2]
+    assert student.function("step")(theirs, sgd, batch_, box=box) is box  # no handle inside: passed as it is
+    after = theirs.read(training.state_of)
+    assert not training.flat(after).equal(training.flat(oracle.state_dict()))  # the grader's copy is untouched
+    assert [c["training"] for c in theirs.read(training.calls_of)] == [False, False]  # encode, decode
+    assert all(g is not None for g in theirs.read(training.grads_of))
+    with pytest.raises(ValueError):
+        training.optimizer(oracle, "LBFGS")
+
+
+def test_a_writable_path_reads_back_as_its_bytes_and_leaves_nothing(tmp_path):
+    def save(path):
+        Path(path).write_bytes(b"weights")
+
+    save.__module__ = "__student__"
+    student = LocalStudent({"save": save})
+    path = student.trusted_object(training.writable_path, "model.safetensors")
+    student.function("save")(path)
+    folder = Path(path._obj).parent
+    assert path.read(training.take_file) == b"weights" and not folder.exists()
+    untouched = student.trusted_object(training.writable_path, "model.safetensors")
+    assert untouched.read(training.take_file) is None
+
+
+def test_the_handed_in_checkpoint_is_copied_by_content_and_never_through_a_link(tmp_path):
+    cache = tmp_path / "cache"
+    subs = []
+    for name in ("ada", "ben", "eve", "cy"):
+        folder = tmp_path / name / "07_training"
+        folder.mkdir(parents=True)
+        subs.append(batch.Submission(name, "07_training", folder))
+    (subs[0].folder / checkpoint.CHECKPOINT_NAME).write_bytes(b"same")
+    (subs[1].folder / checkpoint.CHECKPOINT_NAME).write_bytes(b"same")
+    (subs[2].folder / checkpoint.CHECKPOINT_NAME).symlink_to(subs[0].folder / checkpoint.CHECKPOINT_NAME)
+    ada, ben, eve, cy = (batch.stage_checkpoint(s, cache) for s in subs)
+    assert ada == ben and (ada / checkpoint.CHECKPOINT_NAME).read_bytes() == b"same"
+    assert not (eve / checkpoint.CHECKPOINT_NAME).exists() and not (cy / checkpoint.CHECKPOINT_NAME).exists()
+    with batch.submission_dir(ada):
+        assert checkpoint.submitted_path() == ada / checkpoint.CHECKPOINT_NAME
 
 
 def test_bwrap_never_binds_the_repository_and_masks_an_installed_engine(monkeypatch, tmp_path):
@@ -331,3 +433,14 @@ def test_bwrap_never_binds_the_repository_and_masks_an_installed_engine(monkeypa
     cmd = cage.bwrap_command("bwrap", tmp_path, root=True, tmpfs_mb=16)
     assert str(installed) in [cmd[i + 1] for i, c in enumerate(cmd) if c == "--tmpfs"]
     assert "--unshare-user" not in cmd and cmd[cmd.index("--cap-add") + 1] == "CAP_SETUID"
+
+
+def test_a_gpu_tensor_travels_with_a_device_mark_and_lands_where_the_receiver_can_put_it():
+    tree, bufs = protocol.encode(torch.arange(3.0), strict=True)
+    assert "dev" not in tree  # a CPU tensor: no mark
+    marked = dict(tree, dev="cuda")
+    got = protocol.decode(marked, [memoryview(bytes(b)) for b in bufs])
+    assert got.tolist() == [0.0, 1.0, 2.0]
+    assert got.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(protocol.ProtocolError, match="bad device"):
+        protocol.decode(dict(tree, dev="tpu"), [memoryview(bytes(b)) for b in bufs])

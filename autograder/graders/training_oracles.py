@@ -13,6 +13,12 @@
 - Instrumented models (:class:`Recording`, :class:`CopyModel`) that graders hand to the
   student's code: they record how they were called (grad mode, autocast, train/eval) and
   :class:`CopyModel` answers with a known sequence, so that decoding is judged by its tokens.
+- Recipes and readers: graders never build the objects the student's code works on; they ask
+  ``student.trusted_object(factory, ...)`` with a factory below (:func:`trusted_model`,
+  :func:`optimizer`, :func:`grad_scaler`, :func:`writable_path`, or :class:`CopyModel`), so
+  that a sandboxed worker makes the same object from its staged copy of this module, and read
+  it back afterwards with a reader (:func:`state_of`, :func:`grads_of`, :func:`calls_of`,
+  :func:`take_file`), which returns data.
 
 Nothing here comes from the reference notebook.
 """
@@ -281,3 +287,80 @@ class CopyModel(nn.Module):
 
     def forward(self, src, tgt, src_mask=None, tgt_mask=None):
         return self.generator(self.decode(tgt, self.encode(src, src_mask), src_mask, tgt_mask))
+
+
+# --- recipes: what the student's code gets, made from data (here or in the sandboxed worker) ----
+OPTIMIZERS = ("SGD", "Adam", "AdamW")
+
+
+def trusted_model(config: dict, state: dict, *, recording: bool = False, training: bool = True,
+                  grads: dict | None = None, device: str = "cpu") -> nn.Module:
+    """The reference Transformer (:class:`Recording` if ``recording``) with the weights ``state``.
+
+    ``state``: a state dict of this config (its floating dtype is the model's); ``grads``: tensors
+    to leave in ``.grad`` by parameter name (what an earlier step left behind); ``device``: "cpu"
+    or "cuda". Built without touching the global random generator, so that making a model here
+    or in the worker leaves the student's randomness as it was.
+    """
+    dtype = next((v.dtype for v in state.values() if v.is_floating_point()), torch.float32)
+    with torch.random.fork_rng(devices=[]):
+        model = (Recording if recording else Transformer)(**config).to(dtype)
+    model.load_state_dict(state)
+    model.train(training)
+    model.to(device)
+    params = dict(model.named_parameters())
+    for name, g in (grads or {}).items():
+        params[name].grad = g.to(device=device, dtype=params[name].dtype).clone()
+    return model
+
+
+def optimizer(model: nn.Module, name: str = "SGD", **hyper: float) -> torch.optim.Optimizer:
+    """``torch.optim.<name>`` over ``model``'s parameters (``name`` one of :data:`OPTIMIZERS`)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer {name!r} is not one of {OPTIMIZERS}")
+    return getattr(torch.optim, name)(model.parameters(), **hyper)
+
+
+def grad_scaler(device: str = "cuda") -> torch.amp.GradScaler:
+    """A fresh loss scaler for float16 training on ``device``."""
+    return torch.amp.GradScaler(device)
+
+
+def writable_path(name: str) -> str:
+    """A path named ``name`` in a fresh private folder, for the student's code to write a file to."""
+    import os
+    import tempfile
+
+    if os.sep in name or name in ("", ".", ".."):
+        raise ValueError(f"{name!r} is not a file name")
+    return os.path.join(tempfile.mkdtemp(prefix="autograder-file-"), name)
+
+
+# --- readers: what the grader reads back, as data --------------------------------------------------
+def state_of(model: nn.Module) -> dict:
+    """The model's state dict, detached copies on the CPU (read through nn.Module's own method)."""
+    return {k: v.detach().cpu().clone() for k, v in nn.Module.state_dict(model).items()}
+
+
+def grads_of(model: nn.Module) -> list:
+    """What each parameter holds in ``.grad`` (a CPU copy, or None), in parameter order."""
+    return [None if p.grad is None else p.grad.detach().cpu().clone() for p in nn.Module.parameters(model)]
+
+
+def calls_of(model: nn.Module) -> list:
+    """How an instrumented model (:class:`Recording`, :class:`CopyModel`) was called, one dict per call."""
+    return [dict(c) for c in model.calls]
+
+
+def take_file(path: str) -> bytes | None:
+    """The bytes written at ``path`` (None if there is no file), and its private folder removed."""
+    import os
+    import shutil
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        data = None
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+    return data

@@ -6,9 +6,10 @@ Two isolation levels, chosen once per grading run and written into every report:
     The worker runs under bubblewrap: new network, PID, IPC and UTS namespaces (no network at
     all, no view of other processes), a read-only view of the system libraries, the Python
     installation, its site-packages and a staged copy of the few public modules the worker needs
-    (``worker.py``, ``protocol.py``, ``student.py`` with the catalogue, the public oracles), and a
-    private size-limited tmpfs for the submission. Nothing else of the machine exists inside:
-    not the repository, the hidden graders, the solutions, the datasets or the home directory.
+    (``worker.py``, ``protocol.py``, ``student.py`` with the catalogue, the public oracles, the code
+    of ``course_data``), and a private size-limited tmpfs for the submission. Nothing else of the
+    machine exists inside:
+    not the repository, the hidden graders, the solutions, the data files or the home directory.
 ``rlimits``
     Where bubblewrap is missing or the kernel forbids namespaces (some containers), the worker is
     an ordinary process: resource limits, a minimal environment, a private working directory and
@@ -51,14 +52,26 @@ STAGED = {
     "autograder/graders/torch_oracles.py": "graders/torch_oracles.py",
     "autograder/graders/transformer_oracles.py": "graders/transformer_oracles.py",  # blocks' formula
     "autograder/graders/blocks.py": "graders/blocks.py",
+    "autograder/graders/training_oracles.py": "graders/training_oracles.py",  # stage 07's recipes
     "autograder/sandbox/worker.py": "sandbox/worker.py",
     "autograder/sandbox/protocol.py": "sandbox/protocol.py",
 }
 
+# The course's public data package, code only (its sentence files stay outside): stage 07's notebook
+# imports it for its special token ids, so that definitions such as ``PAD_ID`` exist in the worker as
+# they do in a notebook (and as they do where the course is pip-installed).
+STAGED_TOP = {
+    "datasets/course_data/__init__.py": "course_data/__init__.py",
+    "datasets/course_data/grammar.py": "course_data/grammar.py",
+}
+
 # The public modules whose functions and classes graders may hand to student code as trusted
-# building blocks (``trusted=``); the worker imports them from its staged copy, by name.
-TRUSTED_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks")
-OPTIONAL = {"autograder/graders/blocks.py", "autograder/graders/transformer_oracles.py"}
+# building blocks (``trusted=``) or name as recipes and readers (``student.trusted_object``); the
+# worker imports them from its staged copy, by name.
+TRUSTED_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks",
+                   "autograder.graders.training_oracles")
+OPTIONAL = {"autograder/graders/blocks.py", "autograder/graders/transformer_oracles.py",
+            "autograder/graders/training_oracles.py"}
 
 _STUB_INIT = '''"""The course engine as the grading sandbox sees it: check() does nothing here."""
 
@@ -145,6 +158,10 @@ def stage_library(dest: Path | None = None) -> Path:
         if src in OPTIONAL and not (PACKAGE.parent / src).is_file():
             continue
         shutil.copyfile(PACKAGE.parent / src, root / rel)
+    for src, rel in STAGED_TOP.items():
+        if (PACKAGE.parent / src).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(PACKAGE.parent / src, dest / rel)
     (root / "__init__.py").write_text(_STUB_INIT)
     (root / "carry.py").write_text(_STUB_CARRY)
     (root / "graders" / "__init__.py").write_text("")

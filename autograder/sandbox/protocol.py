@@ -47,6 +47,17 @@ class StudentObject:
         return f"<{self.type_name} from the student's code>"
 
 
+class Reference:
+    """A grader-side handle to an object living in the worker (a trusted object made from a recipe).
+
+    Only the grader's encoder writes one (``{"$": "ref", "id": n}``), and only a decoder given
+    ``resolve_ref`` (the worker's) reads one: a worker's answer can never name an object.
+    """
+
+    def wire_id(self) -> int:
+        raise NotImplementedError
+
+
 _OPAQUE_CLASSES: dict[str, type] = {}
 
 
@@ -156,6 +167,10 @@ class Encoder:
             return value
         if type(value) is float:
             return value if math.isfinite(value) else {"$": "float", "v": repr(value)}
+        if isinstance(value, Reference):
+            if not self.strict:  # the worker names no objects to the grader
+                return self._other(value, "a reference")
+            return {"$": "ref", "id": int(value.wire_id())}
         np = sys.modules.get("numpy")
         torch = _torch_if_loaded()
         if torch is not None and isinstance(value, torch.Tensor):
@@ -230,6 +245,7 @@ class Encoder:
             with torch._C.DisableTorchFunctionSubclass():
                 base = t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
                 base = base.detach()
+                on_cuda = base.device.type == "cuda"  # travels as a mark: the receiver puts it back there
                 if base.layout != torch.strided:
                     base = base.to_dense()
                 base = base.cpu().resolve_conj().resolve_neg()
@@ -247,6 +263,8 @@ class Encoder:
         node = {"$": "pt", "dtype": dtype, "shape": shape, "rg": requires_grad, "b": self._buffer(raw)}
         if perm != list(range(len(shape))):
             node["perm"] = perm
+        if on_cuda:
+            node["dev"] = "cuda"
         return node
 
 
@@ -285,9 +303,11 @@ def encode(value: Any, *, strict: bool) -> tuple[Any, list[Any]]:
 class Decoder:
     """Rebuild values from a tagged tree: plain data, numpy arrays, torch tensors, stand-ins."""
 
-    def __init__(self, buffers: list[memoryview], *, make_opaque: Callable[[str], Any] = opaque) -> None:
+    def __init__(self, buffers: list[memoryview], *, make_opaque: Callable[[str], Any] = opaque,
+                 resolve_ref: Callable[[int], Any] | None = None) -> None:
         self.buffers = buffers
         self.make_opaque = make_opaque
+        self.resolve_ref = resolve_ref  # the worker's: a grader's reference to one of its objects
         self._nodes = 0
 
     def _buf(self, index: Any) -> memoryview:
@@ -372,7 +392,18 @@ class Decoder:
             return _torch().device(v)
         if tag == "obj":
             return self.make_opaque(str(node.get("type", "object")))
+        if tag == "ref":
+            return self._ref(node)
         raise ProtocolError(f"unknown tag {str(tag)[:20]!r}")
+
+    def _ref(self, node: dict) -> Any:
+        ref = node.get("id")
+        if self.resolve_ref is None or type(ref) is not int:
+            raise ProtocolError("unexpected reference")
+        try:
+            return self.resolve_ref(ref)
+        except (KeyError, TypeError, ValueError):
+            raise ProtocolError("reference to an unknown object") from None
 
     @staticmethod
     def _list(node: dict, key: str) -> list:
@@ -436,6 +467,7 @@ class Decoder:
             t = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(dense)
         if perm is not None:
             t = t.permute(_inverse(perm))
+        t = _placed(t, node.get("dev"))
         if node.get("rg") is True and (t.is_floating_point() or t.is_complex()):
             t.requires_grad_(True)
         return t
@@ -445,6 +477,16 @@ def _torch():
     import torch
 
     return torch
+
+
+def _placed(t: Any, dev: Any) -> Any:
+    """A tensor sent from a GPU goes back to one where this side has CUDA; elsewhere it stays on the CPU."""
+    if dev is None:
+        return t
+    if dev != "cuda":
+        raise ProtocolError("bad device")
+    torch = _torch()
+    return t.cuda() if torch.cuda.is_available() else t
 
 
 def decode(node: Any, buffers: list[memoryview], **kwargs: Any) -> Any:

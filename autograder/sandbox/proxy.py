@@ -13,6 +13,12 @@ Trusted building blocks travel by name: a grader's ``trusted={"softmax": o.trust
 becomes ``{"softmax": "autograder.graders.oracles:trusted_softmax"}``, which the worker imports
 from its staged copy of the public oracle modules. Anything else is refused as a grader bug.
 
+Objects the student's code works on (stage 07's model, optimizer, file path) travel as recipes:
+``trusted_object(o.trusted_model, config, state)`` sends the factory's name and its arguments as
+data; the worker makes the object from its staged oracles and keeps it; the grader holds a
+:class:`RemoteTrustedObject` (a ``protocol.Reference``), passes it to the student's function
+(the worker substitutes the object) and reads it back with a reader named the same way.
+
 When the worker dies, hangs past its deadline or sends garbage, the check that was running
 fails with the reason, and the next request starts a fresh worker (the notebook's definitions
 are loaded again), so one bad function costs only the checks that call it.
@@ -264,6 +270,23 @@ class SandboxStudent:
         names = trusted_names(trusted)
         return RemoteFunction(self, name, names, self._lookup(name, names))
 
+    def trusted_object(self, factory: Any, *args: Any, **kwargs: Any) -> RemoteTrustedObject:
+        """An object made in the worker from a recipe (see ``LocalStudent.trusted_object``)."""
+        qualified = trusted_names({"factory": factory})["factory"]
+        label = qualified.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+        enc = protocol.Encoder(strict=True)
+        a, k = enc.encode(tuple(args)), enc.encode(dict(kwargs))
+        reply, _ = self.worker.request(
+            {"op": "trusted", "name": label, "factory": qualified, "args": a, "kwargs": k,
+             "forbidden": list(self.forbidden), "time_limit": self.time_limit},
+            enc.buffers, timeout=self._deadline(), label=label, seconds=self.time_limit)
+        return RemoteTrustedObject(self, label, (self.worker.generation, int(reply["ref"])))
+
+    def cuda_available(self) -> bool:
+        """Whether the student's code can use a GPU: the worker's torch answers (a sandbox may have none)."""
+        reply, _ = self.worker.request({"op": "cuda"}, timeout=self._deadline(), label="cuda")
+        return reply.get("cuda") is True
+
     def build(self, name: str, *args: Any, trusted: Mapping[str, Any] | None = None, **kwargs: Any) -> RemoteModuleHandle:
         names = trusted_names(trusted)
         enc = protocol.Encoder(strict=True)
@@ -338,6 +361,41 @@ class RemoteFunction:
                                    label=self.name)
 
 
+class RemoteTrustedObject(protocol.Reference):
+    """A trusted object living in the worker (see ``autograder.student.TrustedObject``).
+
+    As an argument of a student's function it travels as a reference, which only the worker
+    resolves; :meth:`read` runs a reader of a public oracle module on it there and returns data.
+    """
+
+    def __init__(self, owner: SandboxStudent, label: str, ref: tuple[int, int]) -> None:
+        self.label = label
+        self._owner = owner
+        self._ref = ref
+
+    def wire_id(self) -> int:
+        """Its number in the worker; a worker started since then no longer has it."""
+        if self._ref[0] != self._owner.worker.generation or self._owner.worker.child is None:
+            raise StudentCodeError(text("sandbox.object_lost", name=self.label))
+        return self._ref[1]
+
+    def read(self, reader: Any, *args: Any, **kwargs: Any) -> Any:
+        qualified = trusted_names({"reader": reader})["reader"]
+        enc = protocol.Encoder(strict=True)
+        ref = self.wire_id()
+        a, k = enc.encode(tuple(args)), enc.encode(dict(kwargs))
+        owner = self._owner
+        reply, bufs = owner.worker.request(
+            {"op": "read", "ref": ref, "reader": qualified, "args": a, "kwargs": k},
+            enc.buffers, timeout=owner._deadline(), label=self.label, seconds=owner.time_limit)
+        try:
+            return protocol.decode(reply.get("value"), bufs)
+        except protocol.ProtocolError:
+            owner.worker._stop(killed_for=text("sandbox.event.garbled", name=self.label))
+            raise StudentCodeError(text("sandbox.died", name=self.label,
+                                        reason=text("sandbox.reason.protocol"))) from None
+
+
 class RemoteModuleHandle:
     """A student's ``nn.Module`` living in the worker (see ``autograder.student.ModuleHandle``)."""
 
@@ -389,4 +447,5 @@ class RemoteModuleHandle:
         self._run("to", args, kwargs)
 
 
-__all__ = ["SandboxStudent", "SubmissionWorker", "RemoteFunction", "RemoteModuleHandle", "trusted_names"]
+__all__ = ["SandboxStudent", "SubmissionWorker", "RemoteFunction", "RemoteModuleHandle", "RemoteTrustedObject",
+           "trusted_names"]

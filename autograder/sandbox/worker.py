@@ -40,7 +40,8 @@ PR_SET_CHILD_SUBREAPER = 36
 
 # Modules whose functions and classes may be handed to student code as trusted building blocks
 # (the same list as cage.TRUSTED_MODULES; only those that were staged exist here).
-ORACLE_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks")
+ORACLE_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks",
+                  "autograder.graders.training_oracles")
 
 _libc = None
 
@@ -450,11 +451,13 @@ class Session:
 
     def _label(self, msg: dict[str, Any]) -> str:
         """How the failing call is named in the message: `softmax`, `Model.forward`."""
-        if msg.get("op") == "invoke":
+        if msg.get("op") in ("invoke", "read"):
             try:
                 kind, obj = self.refs[int(msg.get("ref", 0))]
             except (KeyError, TypeError, ValueError):
                 return "your code"
+            if kind == "trusted":
+                return str(getattr(obj, "label", "your code"))
             name = str(getattr(obj, "name", "your code"))
             method = str(msg.get("method", "__call__"))
             if kind == "function":
@@ -478,14 +481,47 @@ class Session:
             fn = self._student(msg).function(str(msg["name"]), trusted=_resolve(msg.get("trusted", {})))
             return self._ref("function", fn), []
         if op == "build":
-            args = protocol.decode(msg.get("args"), bufs)
-            kwargs = protocol.decode(msg.get("kwargs"), bufs)
+            args, kwargs = self._arguments(msg, bufs)
             handle = self._student(msg).build(str(msg["name"]), *args, trusted=_resolve(msg.get("trusted", {})),
                                               **kwargs)
             return self._ref("module", handle), []
         if op == "invoke":
             return self.invoke(msg, bufs)
+        if op == "trusted":
+            return self.trusted(msg, bufs)
+        if op == "read":
+            return self.read(msg, bufs)
+        if op == "cuda":
+            torch = sys.modules.get("torch")
+            return {"ok": True, "cuda": bool(torch is not None and torch.cuda.is_available())}, []
         return {"failure": {"class": "GraderFailure", "message": f"unknown request {op!r}"}}, []
+
+    def _arguments(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[tuple, dict]:
+        """A request's arguments; the grader's references become the trusted objects they name."""
+        args = protocol.decode(msg.get("args"), bufs, resolve_ref=self._trusted_object)
+        kwargs = protocol.decode(msg.get("kwargs"), bufs, resolve_ref=self._trusted_object)
+        return tuple(args), dict(kwargs)
+
+    def _trusted_object(self, ref: int) -> Any:
+        kind, obj = self.refs[ref]
+        if kind != "trusted":
+            raise KeyError(ref)
+        return obj
+
+    def trusted(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
+        """Make an object from the grader's recipe: a factory of a staged public oracle module, and data."""
+        factory = _resolve({"factory": msg.get("factory", "")})["factory"]
+        args, kwargs = self._arguments(msg, bufs)
+        return self._ref("trusted", self._student(msg).trusted_object(factory, *args, **kwargs)), []
+
+    def read(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
+        """What the grader reads back from a trusted object (a reader of a public oracle module), as data."""
+        handle = self._trusted_object(int(msg["ref"]))
+        reader = _resolve({"reader": msg.get("reader", "")})["reader"]
+        args, kwargs = self._arguments(msg, bufs)
+        enc = protocol.Encoder(strict=False)
+        value = enc.encode(handle.read(reader, *args, **kwargs))
+        return {"ok": True, "value": value}, enc.buffers
 
     def _ref(self, kind: str, obj: Any) -> dict[str, Any]:
         ref = len(self.refs) + 1
@@ -516,11 +552,10 @@ class Session:
     def invoke(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
         kind, obj = self.refs[int(msg["ref"])]
         method = str(msg.get("method", "__call__"))
-        allowed = _METHODS[kind]
+        allowed = _METHODS.get(kind, ())
         if method not in allowed:
             return {"failure": {"class": "GraderFailure", "message": f"{method} cannot be called"}}, []
-        args = protocol.decode(msg.get("args"), bufs)
-        kwargs = protocol.decode(msg.get("kwargs"), bufs)
+        args, kwargs = self._arguments(msg, bufs)
         before = {("a", i): protocol.raw_bytes(a) for i, a in enumerate(args)}
         before.update({("k", k): protocol.raw_bytes(v) for k, v in kwargs.items()})
         fn = obj if method == "__call__" else getattr(obj, method)

@@ -1,8 +1,10 @@
-"""Hidden graders of stage 07, and the checkpoint on the hidden test split."""
+"""Hidden graders of stage 07, and the checkpoint on the hidden test split.
+
+As in the public graders, the models and optimizers the student's code works on are made by recipe
+(``student.trusted_object``) where that code runs, and read back as data.
+"""
 
 from __future__ import annotations
-
-import copy
 
 import pytest
 import torch
@@ -61,19 +63,19 @@ def test_noam_other_sizes(student):
 @grader("train_step", "train.sgd_step")
 def test_two_steps_with_momentum(student):
     batch = o.make_batch([[4, 5, 6], [7, 8]], [[3, 4], [5, 6, 7, 8]], 0, 1, 2)
-    model = o.random_model(CONFIG, 760)
-    oracle = copy.deepcopy(model)
-    opt = torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+    oracle = o.random_model(CONFIG, 760)
+    theirs = student.trusted_object(o.trusted_model, CONFIG, oracle.state_dict())
+    opt = student.trusted_object(o.optimizer, theirs, "SGD", lr=0.3, momentum=0.9)
     want_opt = torch.optim.SGD(oracle.parameters(), lr=0.3, momentum=0.9)
     fn = student.function("train_step", trusted={**o.TRUSTED, "label_smoothed_loss": o.trusted_loss})
     for _ in range(2):  # the optimizer's state (momentum) must carry over from step to step
-        fn(model, opt, batch, pad_id=0, smoothing=0.2, max_norm=0.5)
+        fn(theirs, opt, batch, pad_id=0, smoothing=0.2, max_norm=0.5)
         want_opt.zero_grad()
         logits = oracle(batch["src"], batch["tgt_in"], batch["src_mask"], batch["tgt_mask"])
         o.trusted_loss(logits, batch["tgt_out"], 0, 0.2).backward()
         torch.nn.utils.clip_grad_norm_(oracle.parameters(), 0.5)
         want_opt.step()
-    expect_array(o.flat(model.state_dict()), o.flat(oracle.state_dict()),
+    expect_array(o.flat(theirs.read(o.state_of)), o.flat(oracle.state_dict()),
                  "the weights after two steps of SGD with momentum", kind="torch", rtol=1e-6, atol=1e-9,
                  hint="hint.train_order")
 
@@ -81,8 +83,9 @@ def test_two_steps_with_momentum(student):
 @grader("greedy_decode", "greedy.copy")
 def test_greedy_single_row_and_eos_first(student):
     model = o.CopyModel(10, 0, 2, after=9)
+    theirs = student.trusted_object(o.CopyModel, 10, 0, 2, after=9)
     for src in (torch.tensor([[5, 6, 7, 8, 2]]), torch.tensor([[2, 0, 0], [4, 2, 0]])):  # the second: one empty source
-        got = student.function("greedy_decode", trusted=o.TRUSTED)(model, src, o.padding_mask(src, 0), 10, 1, 2)
+        got = student.function("greedy_decode", trusted=o.TRUSTED)(theirs, src, o.padding_mask(src, 0), 10, 1, 2)
         want = o.greedy(model, src, o.padding_mask(src, 0), 10, 1, 2)
         expect_shape(got, tuple(want.shape), "the tokens", kind="torch", hint="hint.greedy_loop")
         expect_array(got, want, f"the tokens for the source {src.tolist()}", kind="torch", hint="hint.greedy_loop")

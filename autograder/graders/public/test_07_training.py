@@ -3,15 +3,17 @@ and the checkpoint.
 
 The student's code runs on trusted pieces (``training_oracles.TRUSTED``: the reference
 Transformer and stage 03's masks; the reference loss inside ``train_step``), so a bug in an earlier
-item or stage costs points only there. Models and optimizers are built here, by the grader, and
-handed to the student's functions: ``train_step(model, optimizer, batch, ...)`` and
-``greedy_decode(model, ...)`` work on the grader's objects, and the grader reads the result
-(the updated weights, the tokens) itself. Decoding is judged by the tokens it produces.
+item or stage costs points only there. The models, optimizers and file paths that
+``train_step(model, optimizer, batch, ...)``, ``greedy_decode(model, ...)`` and
+``save_checkpoint(model, path, config)`` work on are described by recipe
+(``student.trusted_object(o.trusted_model, config, state)``) and made where the student's code runs:
+in this process, or in the sandboxed worker. The grader keeps its own copy of each model for the
+oracles and reads the student's back as data (``handle.read(o.state_of)``: the weights after a step,
+the recorded calls, the file written). Decoding is judged by the tokens it produces.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import tempfile
 from pathlib import Path
@@ -26,17 +28,29 @@ from autograder.expect import expect_array, expect_finite, expect_shape, fail, h
 from autograder.failures import Evidence, GraderFailure
 from autograder.graders import training_oracles as o
 
-# The graders of train_step and greedy_decode hand the student's function a model and an optimizer that
-# the grader built (and save_checkpoint a model): objects, which the sandbox's wire format cannot carry
-# yet. Hardened grading of this stage needs that first (docs/architecture.md); until then grade it in
-# process (nbgrader, check cells) and its checkpoint with autograder.checkpoint.grade_checkpoint.
-SANDBOX_READY = False
-
 TORCH = {"kind": "torch"}
 CONFIG = dict(src_vocab=11, tgt_vocab=13, d_model=16, num_heads=2, num_layers=2, d_ff=24, dropout=0.0, max_len=32)
 PAD, BOS, EOS = 0, 1, 2
 KEYS = ("src", "src_mask", "tgt_in", "tgt_out", "tgt_mask")
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.fixture
+def cuda_student(student):
+    """The student, where their code can reach a GPU: like a machine without one, a sandboxed worker
+    without one skips the check (during setup, so it counts as not run, never as failed)."""
+    if not student.cuda_available():
+        pytest.skip("the student's code runs without CUDA here")
+    return student
+
+
+def _theirs(student, config, model, **recipe):
+    """The student's copy of the grader's ``model``: the same weights, made where their code runs.
+
+    ``recipe``: ``recording`` (calls are written down), ``training``, ``grads`` (by parameter name),
+    ``device`` (see ``training_oracles.trusted_model``).
+    """
+    return student.trusted_object(o.trusted_model, config, model.state_dict(), **recipe)
 
 
 @pytest.fixture(autouse=True)
@@ -252,45 +266,44 @@ def _train_step(student, model, optimizer, batch, **kwargs):
     return fn(model, optimizer, batch, **kwargs)
 
 
-def _sgd_case(seed):
-    model = o.random_model(CONFIG, seed, cls=o.Recording).eval()  # train_step must switch to training mode
+def _sgd_case(student, seed, lr):
+    """The grader's model, and the student's copy with SGD: in eval mode (train_step must switch to training
+    mode) and with gradients left over from an earlier step in ``.grad`` (a correct step discards them)."""
+    model = o.random_model(CONFIG, seed)
     stale = _stale(model, seed + 1)
-    for p, g in zip(model.parameters(), stale):
-        p.grad = g.clone()  # left over from an earlier step: a correct step discards them
-    return model, stale
+    names = [name for name, _ in model.named_parameters()]
+    theirs = _theirs(student, CONFIG, model, recording=True, training=False, grads=dict(zip(names, stale)))
+    return model, stale, theirs, student.trusted_object(o.optimizer, theirs, "SGD", lr=lr)
 
 
 @grader("train_step", "train.sgd_step", weight=3)
 def test_train_step_sgd(student):
     batch, lr, max_norm = _train_batch(), 0.5, 0.05  # max_norm well below the gradient's norm: clipping acts
-    model, stale = _sgd_case(720)
-    start = copy.deepcopy(model)  # the diagnoses below start from the same weights
+    model, stale, theirs, sgd = _sgd_case(student, 720, lr)
     want, _ = o.reference_step(model, batch, lr=lr, pad_id=PAD, smoothing=0.1, max_norm=max_norm)
-    _train_step(student, model, torch.optim.SGD(model.parameters(), lr=lr), batch, pad_id=PAD, smoothing=0.1,
-                max_norm=max_norm)
+    _train_step(student, theirs, sgd, batch, pad_id=PAD, smoothing=0.1, max_norm=max_norm)
 
-    def wrong(kind):
-        return o.flat(o.reference_step(start, batch, lr=lr, pad_id=PAD, smoothing=0.1, max_norm=max_norm,
+    def wrong(kind):  # the grader's model is untouched: the diagnoses start from the same weights
+        return o.flat(o.reference_step(model, batch, lr=lr, pad_id=PAD, smoothing=0.1, max_norm=max_norm,
                                        stale=stale, mistake=kind)[0])
 
     # Clipping after the step and not clipping give the same weights; the gradients left in .grad tell them
     # apart (clipped afterwards, or never).
-    left = [p.grad for p in model.parameters() if p.grad is not None]
+    left = [g for g in theirs.read(o.grads_of) if g is not None]
     clipped = bool(left) and float(torch.linalg.vector_norm(torch.stack([g.norm() for g in left]))) <= max_norm * 1.001
     mistakes = {"why.train_no_zero_grad": lambda: wrong("no_zero_grad"),
                 "why.train_clip_after_step": lambda: wrong("clip_after_step") if clipped else None,
                 "why.train_no_clip": lambda: wrong("no_clip") if not clipped else None}
-    expect_array(o.flat(model.state_dict()), o.flat(want), "the weights after one SGD step (all parameters, flattened)",
-                 **TORCH, rtol=1e-6, atol=1e-9, hint="hint.train_order", diagnoses=mistakes)
+    expect_array(o.flat(theirs.read(o.state_of)), o.flat(want), "the weights after one SGD step (all parameters, "
+                 "flattened)", **TORCH, rtol=1e-6, atol=1e-9, hint="hint.train_order", diagnoses=mistakes)
 
 
 @grader("train_step", "train.loss")
 def test_train_step_loss(student):
     batch = _train_batch()
-    model, _ = _sgd_case(722)
+    model, _, theirs, sgd = _sgd_case(student, 722, 0.1)
     _, want = o.reference_step(model, batch, lr=0.1, pad_id=PAD, smoothing=0.1, max_norm=1.0)
-    got = _train_step(student, model, torch.optim.SGD(model.parameters(), lr=0.1), batch, pad_id=PAD, smoothing=0.1,
-                      max_norm=1.0)
+    got = _train_step(student, theirs, sgd, batch, pad_id=PAD, smoothing=0.1, max_norm=1.0)
     if isinstance(got, torch.Tensor) or not isinstance(got, float):
         raise fail("fail.train_loss_type", got=type(got).__name__, hint="hint.train_item")
     expect_array(torch.tensor(got), torch.tensor(want), "the returned loss (before the step)", **TORCH, rtol=1e-6)
@@ -299,22 +312,23 @@ def test_train_step_loss(student):
 @grader("train_step", "train.train_mode")
 def test_train_step_train_mode(student):
     batch = _train_batch()
-    model, _ = _sgd_case(724)
-    _train_step(student, model, torch.optim.SGD(model.parameters(), lr=0.1), batch, pad_id=PAD, smoothing=0.1,
-                max_norm=1.0)
-    if not model.calls or not all(c["training"] for c in model.calls):
+    _, _, theirs, sgd = _sgd_case(student, 724, 0.1)
+    _train_step(student, theirs, sgd, batch, pad_id=PAD, smoothing=0.1, max_norm=1.0)
+    calls = theirs.read(o.calls_of)
+    if not calls or not all(c["training"] for c in calls):
         raise fail("fail.train_eval_mode", why="why.train_eval_mode")
 
 
 @grader("train_step", "train.autocast", weight=2)
 def test_train_step_autocast(student):
     batch = _train_batch()
-    model = o.random_model(CONFIG, 726, dtype=torch.float32, cls=o.Recording)
+    model = o.random_model(CONFIG, 726, dtype=torch.float32)
+    theirs = _theirs(student, CONFIG, model, recording=True)
     before = o.flat(model.state_dict())
     _, fp32_loss = o.reference_step(model, batch, lr=0.1, pad_id=PAD, smoothing=0.1, max_norm=1.0)
-    got = _train_step(student, model, torch.optim.SGD(model.parameters(), lr=0.1), batch, pad_id=PAD, smoothing=0.1,
-                      max_norm=1.0, amp_dtype=torch.bfloat16)
-    forward = [c for c in model.calls if c["method"] == "decode"]
+    got = _train_step(student, theirs, student.trusted_object(o.optimizer, theirs, "SGD", lr=0.1), batch,
+                      pad_id=PAD, smoothing=0.1, max_norm=1.0, amp_dtype=torch.bfloat16)
+    forward = [c for c in theirs.read(o.calls_of) if c["method"] == "decode"]
     if not forward or not all(c["autocast"] and c["autocast_dtype"] == torch.bfloat16 for c in forward):
         raise fail("fail.train_no_autocast", hint="hint.train_autocast")
     if isinstance(got, torch.Tensor) or not isinstance(got, float):
@@ -322,28 +336,28 @@ def test_train_step_autocast(student):
     # bfloat16 keeps 8 significant bits (relative rounding 2^-8 ≈ 0.4 %): 5 % is far beyond rounding
     # and far below what a wrong loss gives.
     expect_array(torch.tensor(got), torch.tensor(fp32_loss), "the loss under bfloat16 autocast", **TORCH, rtol=0.05)
-    if torch.equal(o.flat(model.state_dict()), before):
+    if torch.equal(o.flat(theirs.read(o.state_of)), before):
         raise fail("fail.train_no_update", hint="hint.train_order")
 
 
 @pytest.mark.gpu
 @cuda
 @grader("train_step", "train.cuda", weight=2)
-def test_train_step_cuda(student):
+def test_train_step_cuda(cuda_student):
+    student = cuda_student
     batch = {k: v.cuda() for k, v in _train_batch().items()}
-    model = o.random_model(CONFIG, 728, dtype=torch.float32).cuda()
-    cpu_batch = {k: v.cpu() for k, v in batch.items()}
-    _, fp32_loss = o.reference_step(o.random_model(CONFIG, 728, dtype=torch.float32), cpu_batch, lr=0.1, pad_id=PAD,
-                                    smoothing=0.1, max_norm=1.0)
-    before = o.flat(model.state_dict()).cpu()
-    scaler = torch.amp.GradScaler("cuda")
-    got = _train_step(student, model, torch.optim.SGD(model.parameters(), lr=0.1), batch, pad_id=PAD, smoothing=0.1,
-                      max_norm=1.0, scaler=scaler, amp_dtype=torch.float16)
+    model = o.random_model(CONFIG, 728, dtype=torch.float32)
+    _, fp32_loss = o.reference_step(model, _train_batch(), lr=0.1, pad_id=PAD, smoothing=0.1, max_norm=1.0)
+    before = o.flat(model.state_dict())
+    theirs = _theirs(student, CONFIG, model, device="cuda")
+    got = _train_step(student, theirs, student.trusted_object(o.optimizer, theirs, "SGD", lr=0.1), batch,
+                      pad_id=PAD, smoothing=0.1, max_norm=1.0, scaler=student.trusted_object(o.grad_scaler, "cuda"),
+                      amp_dtype=torch.float16)
     if isinstance(got, torch.Tensor) or not isinstance(got, float):
         raise fail("fail.train_loss_type", got=type(got).__name__, hint="hint.train_item")
     # float16 keeps 11 significant bits; 5 % as for bfloat16 above.
     expect_array(torch.tensor(got), torch.tensor(fp32_loss), "the loss on CUDA with float16 autocast", **TORCH, rtol=0.05)
-    if torch.equal(o.flat(model.state_dict()).cpu(), before):
+    if torch.equal(o.flat(theirs.read(o.state_of)), before):
         raise fail("fail.train_no_update", hint="hint.train_scaler")
 
 
@@ -374,7 +388,7 @@ COPY_SRC = torch.tensor([[4, 5, 6, EOS, PAD, PAD], [7, 8, EOS, PAD, PAD, PAD], [
 @grader("greedy_decode", "greedy.copy", weight=3)
 def test_greedy_copy(student):
     model = o.CopyModel(13, PAD, EOS, after=12)
-    got = _greedy(student, model, COPY_SRC, 12)
+    got = _greedy(student, student.trusted_object(o.CopyModel, 13, PAD, EOS, after=12), COPY_SRC, 12)
     want = o.greedy(model, COPY_SRC, o.padding_mask(COPY_SRC, PAD), 12, BOS, EOS)  # <bos> copy <eos>, padded with <eos>
     with hinted("hint.greedy_loop"):
         expect_array(got, want, "the tokens for a model that copies its source", **TORCH,
@@ -384,7 +398,7 @@ def test_greedy_copy(student):
 @grader("greedy_decode", "greedy.transformer", weight=2)
 def test_greedy_transformer(student):
     model = o.random_model(o.GREEDY_CONFIG, o.GREEDY_SEED).eval()  # decodes differently without the causal mask
-    got = _greedy(student, model, GREEDY_SRC, 10)
+    got = _greedy(student, _theirs(student, o.GREEDY_CONFIG, model, training=False), GREEDY_SRC, 10)
     with hinted("hint.greedy_loop"):
         expect_array(got, o.greedy(model, GREEDY_SRC, o.padding_mask(GREEDY_SRC, PAD), 10, BOS, EOS),
                      "the tokens of a Transformer with given weights", **TORCH,
@@ -394,7 +408,7 @@ def test_greedy_transformer(student):
 @grader("greedy_decode", "greedy.max_len")
 def test_greedy_max_len(student):
     model = o.CopyModel(13, PAD, EOS, after=12, never_eos=True)
-    got = _greedy(student, model, COPY_SRC, 7)
+    got = _greedy(student, student.trusted_object(o.CopyModel, 13, PAD, EOS, after=12, never_eos=True), COPY_SRC, 7)
     expect_shape(got, (3, 7), "the tokens when no row ever produces <eos> (max_len = 7)", **TORCH,
                  hint="hint.greedy_max_len")
     expect_array(got, o.greedy(model, COPY_SRC, o.padding_mask(COPY_SRC, PAD), 7, BOS, EOS),
@@ -403,21 +417,22 @@ def test_greedy_max_len(student):
 
 @grader("greedy_decode", "greedy.no_grad")
 def test_greedy_no_grad(student):
-    model = o.random_model(CONFIG, 732, dtype=torch.float32, cls=o.Recording).eval()
-    src = torch.tensor([[4, 5, 6, EOS]])
-    _greedy(student, model, src, 6)
-    if not model.calls or any(c["grad"] for c in model.calls):
+    model = o.random_model(CONFIG, 732, dtype=torch.float32)
+    theirs = _theirs(student, CONFIG, model, recording=True, training=False)
+    _greedy(student, theirs, torch.tensor([[4, 5, 6, EOS]]), 6)
+    calls = theirs.read(o.calls_of)
+    if not calls or any(c["grad"] for c in calls):
         raise fail("fail.greedy_grad", why="why.greedy_grad")
 
 
 @pytest.mark.gpu
 @cuda
 @grader("greedy_decode", "greedy.cuda")
-def test_greedy_cuda(student):
+def test_greedy_cuda(cuda_student):
     model = o.random_model(CONFIG, 734).eval()
     src = torch.tensor([[4, 5, 6, 7, EOS], [8, 9, 10, EOS, PAD]])
     want = o.greedy(model, src, o.padding_mask(src, PAD), 9, BOS, EOS)
-    got = _greedy(student, model.cuda(), src.cuda(), 9)
+    got = _greedy(cuda_student, _theirs(cuda_student, CONFIG, model, training=False, device="cuda"), src.cuda(), 9)
     if got.device.type != "cuda":
         raise fail("fail.greedy_device", got=got.device.type)
     expect_array(got.cpu(), want, "the tokens on CUDA", **TORCH, hint="hint.greedy_device")
@@ -430,14 +445,19 @@ def test_save_checkpoint(student):
 
     model = o.random_model(CONFIG, 740, dtype=torch.float32)
     config = dict(CONFIG, dropout=0.1)
+    save = student.function("save_checkpoint")
+    path = student.trusted_object(o.writable_path, "model.safetensors")  # a fresh folder where their code runs
+    save(_theirs(student, CONFIG, model), path, dict(config))
+    written = path.read(o.take_file)  # the file's bytes (None: no file), read back here
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.safetensors"
-        student.function("save_checkpoint")(model, str(path), dict(config))
+        local = Path(folder) / "model.safetensors"
+        if written is not None:
+            local.write_bytes(written)
         try:
-            got_config = ckpt.read_config(path)
+            got_config = ckpt.read_config(local)
         except ckpt.CheckpointError as exc:
             raise GraderFailure(exc.message, hint=text("hint.ckpt_save")) from None
-        state = load_file(str(path))
+        state = load_file(str(local))
     if got_config != config:
         raise fail("fail.ckpt_config", hint="hint.ckpt_save",
                    evidence=Evidence(expected=json.dumps(config), got=json.dumps(got_config)[:300]))
