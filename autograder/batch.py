@@ -247,14 +247,26 @@ def stage_checkpoint(sub: Submission, cache: Path) -> Path:
         empty = cache / "none"
         empty.mkdir(parents=True, exist_ok=True)
         return empty
-    with os.fdopen(fd, "rb") as fh:
-        data = fh.read()
-    folder = cache / hashlib.sha256(data).hexdigest()
-    if not (folder / checkpoint.CHECKPOINT_NAME).is_file():
+    size = os.fstat(fd).st_size
+    if size > checkpoint.MAX_CHECKPOINT_BYTES:  # not copied: a sparse stand-in of its size says why
+        os.close(fd)
+        folder = cache / f"too-large-{size}"
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{checkpoint.CHECKPOINT_NAME}.part"
-        partial.write_bytes(data)
-        partial.replace(folder / checkpoint.CHECKPOINT_NAME)
+        with open(folder / checkpoint.CHECKPOINT_NAME, "wb") as fh:
+            fh.truncate(size)
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as src, tempfile.NamedTemporaryFile(dir=cache, delete=False) as dst:
+        while chunk := src.read(1 << 20):  # streamed: a course checkpoint may be a gigabyte
+            digest.update(chunk)
+            dst.write(chunk)
+    folder = cache / digest.hexdigest()
+    if (folder / checkpoint.CHECKPOINT_NAME).is_file():
+        os.unlink(dst.name)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.replace(dst.name, folder / checkpoint.CHECKPOINT_NAME)
     return folder
 
 

@@ -404,6 +404,7 @@ EN: dict[str, str] = {
     "fail.ckpt_config": "The config in the checkpoint's metadata is not the config that was passed to save_checkpoint.",
     "fail.ckpt_missing_tensors": "The checkpoint lacks tensors of the model: {names}.",
     "ckpt.missing": "There is no {name} next to this notebook. Train with TRAIN_FULL (a GPU: Colab works) and hand it in with the notebook.",
+    "ckpt.too_large": "{name} is {size_mb:,d} MB, more than the {limit_mb:,d} MB any model of this course needs: hand in the checkpoint that save_checkpoint wrote.",
     "ckpt.not_safetensors": "{name} is not a safetensors file ({error}). Save it with safetensors.torch.save_file, not torch.save.",
     "ckpt.no_config": "{name} has no \"config\" in its metadata: pass metadata={{\"config\": json.dumps(config)}} to save_file.",
     "ckpt.config_not_json": "The \"config\" in {name}'s metadata is not a JSON object (it starts {got!r}): use json.dumps(config).",

@@ -42,6 +42,8 @@ REQUIRED = ("src_vocab", "tgt_vocab", "d_model", "num_heads", "num_layers", "d_f
 # Far above anything this course trains; a config beyond these is refused before anything is built.
 LIMITS = {"d_model": 2048, "num_heads": 64, "num_layers": 24, "d_ff": 16384, "max_len": 8192}
 MAX_PARAMETERS = 300_000_000
+# float32 tensors of MAX_PARAMETERS plus room for the header: a bigger file is refused unread.
+MAX_CHECKPOINT_BYTES = 4 * MAX_PARAMETERS + (16 << 20)
 
 
 class CheckpointError(GraderFailure):
@@ -71,6 +73,9 @@ def read_config(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise _fail("ckpt.missing", name=path.name)
+    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+        raise _fail("ckpt.too_large", name=path.name, size_mb=path.stat().st_size >> 20,
+                    limit_mb=MAX_CHECKPOINT_BYTES >> 20)
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}

@@ -420,6 +420,18 @@ def test_the_handed_in_checkpoint_is_copied_by_content_and_never_through_a_link(
         assert checkpoint.submitted_path() == ada / checkpoint.CHECKPOINT_NAME
 
 
+def test_an_oversized_checkpoint_is_refused_by_its_size_without_a_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", 1 << 20)
+    folder = tmp_path / "ada" / "07_training"
+    folder.mkdir(parents=True)
+    (folder / checkpoint.CHECKPOINT_NAME).write_bytes(b"\0" * (3 << 20))
+    staged = batch.stage_checkpoint(batch.Submission("ada", "07_training", folder), tmp_path / "cache")
+    stand_in = staged / checkpoint.CHECKPOINT_NAME
+    assert stand_in.stat().st_size == 3 << 20 and stand_in.stat().st_blocks * 512 < (1 << 20)  # sparse: nothing copied
+    with pytest.raises(checkpoint.CheckpointError, match="3 MB, more than the 1 MB"):
+        checkpoint.read_config(stand_in)
+
+
 def test_bwrap_never_binds_the_repository_and_masks_an_installed_engine(monkeypatch, tmp_path):
     from autograder.sandbox import cage
 
