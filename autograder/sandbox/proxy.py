@@ -274,13 +274,7 @@ class SandboxStudent:
         """An object made in the worker from a recipe (see ``LocalStudent.trusted_object``)."""
         qualified = trusted_names({"factory": factory})["factory"]
         label = qualified.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-        enc = protocol.Encoder(strict=True)
-        a, k = enc.encode(tuple(args)), enc.encode(dict(kwargs))
-        reply, _ = self.worker.request(
-            {"op": "trusted", "name": label, "factory": qualified, "args": a, "kwargs": k,
-             "forbidden": list(self.forbidden), "time_limit": self.time_limit},
-            enc.buffers, timeout=self._deadline(), label=label, seconds=self.time_limit)
-        return RemoteTrustedObject(self, label, (self.worker.generation, int(reply["ref"])))
+        return RemoteTrustedObject(self, label, self._make("trusted", label, args, kwargs, factory=qualified))
 
     def cuda_available(self) -> bool:
         """Whether the student's code can use a GPU: the worker's torch answers (a sandbox may have none)."""
@@ -288,14 +282,18 @@ class SandboxStudent:
         return reply.get("cuda") is True
 
     def build(self, name: str, *args: Any, trusted: Mapping[str, Any] | None = None, **kwargs: Any) -> RemoteModuleHandle:
-        names = trusted_names(trusted)
+        return RemoteModuleHandle(self, name, self._make("build", name, args, kwargs, trusted=trusted_names(trusted)))
+
+    def _make(self, op: str, name: str, args: Sequence[Any], kwargs: Mapping[str, Any],
+              **extra: Any) -> tuple[int, int]:
+        """Ask the worker to make an object (``build``: the student's class; ``trusted``: a recipe)."""
         enc = protocol.Encoder(strict=True)
         a, k = enc.encode(tuple(args)), enc.encode(dict(kwargs))
         reply, _ = self.worker.request(
-            {"op": "build", "name": name, "args": a, "kwargs": k, "trusted": names,
+            {"op": op, "name": name, "args": a, "kwargs": k, **extra,
              "forbidden": list(self.forbidden), "time_limit": self.time_limit},
             enc.buffers, timeout=self._deadline(), label=name, seconds=self.time_limit)
-        return RemoteModuleHandle(self, name, (self.worker.generation, int(reply["ref"])))
+        return self.worker.generation, int(reply["ref"])
 
     # -- one call -------------------------------------------------------------------------------
     def _invoke(self, ref: tuple[int, int], method: str, args: Sequence[Any], kwargs: Mapping[str, Any], *,
