@@ -107,6 +107,13 @@ def _preload(warm: bool = True) -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    # Imported lazily by torch (an optimizer's first step, the dispatch modes): under rlimits the
+    # sandbox's user may not be able to read the standard library's files, so load them now.
+    for name in ("torch.optim", "torch._dynamo", "cProfile"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
     if warm:
         _warm_up()
 
