@@ -440,6 +440,10 @@ def test_bwrap_never_binds_the_repository_and_masks_an_installed_engine(monkeypa
     repo = str(hk.REPO)
     assert not any(repo == b or (repo + "/").startswith(b.rstrip("/") + "/") for b in binds), binds
     assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--unshare-user" in cmd
+    # the sandbox's /tmp is mounted before the binds: a venv under the machine's /tmp stays visible
+    own_tmp = next(i for i, c in enumerate(cmd) if c == "--tmpfs" and cmd[i + 1] == "/tmp")
+    roots = set(cage._python_roots())
+    assert roots and all(i > own_tmp for i, c in enumerate(cmd) if c == "--ro-bind" and cmd[i + 1] in roots)
     installed = Path(cage.sys.prefix) / "lib" / "site-packages" / "autograder"  # as if pip-installed there
     monkeypatch.setattr(cage, "PACKAGE", installed)
     cmd = cage.bwrap_command("bwrap", tmp_path, root=True, tmpfs_mb=16)

@@ -209,6 +209,9 @@ def bwrap_command(bwrap: str, stage: Path, *, root: bool, tmpfs_mb: int) -> list
     for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf"):
         cmd += ["--ro-bind-try", f, f]
     cmd += ["--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d"]
+    # The sandbox's own /tmp comes first, so that a Python (a venv) living under the machine's /tmp
+    # is bound on top of it rather than hidden by it.
+    cmd += ["--perms", "1777", "--size", str(tmpfs_mb << 20), "--tmpfs", "/tmp"]
     binds = [(r, r) for r in _python_roots()] + [(str(stage), SANDBOX_LIB)]
     made = {"/", "/usr", "/tmp", "/proc", "/dev", "/etc", "/sys"}
     for _, dst in binds:
@@ -225,9 +228,7 @@ def bwrap_command(bwrap: str, stage: Path, *, root: bool, tmpfs_mb: int) -> list
     if any(str(PACKAGE).startswith(r.rstrip("/") + "/") for r in ["/usr", *(src for src, _ in binds)]):
         cmd += ["--tmpfs", str(PACKAGE)]
     cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(tmpfs_mb << 20), "--tmpfs", "/tmp", "--chdir", "/tmp",
-            "--clearenv"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--clearenv"]
     return cmd
 
 
