@@ -130,6 +130,41 @@ def _stage_table(stage_ids: Sequence[str]) -> str:
     return "\n".join(rows)
 
 
+def _graders_imported(path: Path) -> set[str]:
+    """Names of the autograder.graders modules a grader file imports (graders import absolutely)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+        if module == "autograder.graders":  # from autograder.graders import blocks, oracles
+            found.update(a.name for a in node.names)
+        elif module.startswith("autograder.graders."):  # from autograder.graders.blocks import X
+            found.add(module.split(".")[2])
+    return found
+
+
+def _keep_graders_of(stage_ids: Sequence[str], graders: Path) -> None:
+    """Remove the public graders of the stages not exported, and the helper modules only they need.
+
+    A later stage's graders hold answers to earlier stages (its trusted pieces and oracles): an
+    export of stages 01-03 must not carry stage 04's, so that later stages can be handed out after
+    the earlier deadlines.
+    """
+    wanted = {registry.stage(sid).grader_module for sid in stage_ids}
+    for path in (graders / "public").glob("test_*.py"):
+        if path.name not in wanted:
+            path.unlink()
+    needed: set[str] = set()
+    todo = list((graders / "public").glob("test_*.py"))
+    while todo:
+        for name in _graders_imported(todo.pop()) - needed:
+            needed.add(name)
+            if (graders / f"{name}.py").is_file():
+                todo.append(graders / f"{name}.py")
+    for path in graders.glob("*.py"):
+        if path.name != "__init__.py" and path.stem not in needed:
+            path.unlink()
+
+
 def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None, force: bool = False,
                         repo: Path = REPO, check: bool = True) -> ExportReport:
     """Write the student repository to ``dest`` and audit it; raises :class:`ExportLeak` if it leaks.
@@ -153,6 +188,7 @@ def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None
     for sid in stage_ids:
         shutil.copytree(repo / "assignments" / sid, dest / "assignments" / sid, ignore=_ignore)
     shutil.copytree(repo / "autograder", dest / "autograder", ignore=_ignore)
+    _keep_graders_of(stage_ids, dest / "autograder" / "graders")
     if (repo / "datasets").is_dir():
         shutil.copytree(repo / "datasets", dest / "datasets", ignore=_ignore)
     (dest / "docs").mkdir(exist_ok=True)

@@ -190,6 +190,15 @@ def test_the_student_pyproject_installs(exported):
     assert "Would install transformer-course-student" in proc.stdout
 
 
+def test_an_export_of_early_stages_holds_no_later_stages_graders(tmp_path):
+    """Later graders carry answers to earlier stages (trusted blocks, the stage-07 model): an export
+    of stages 01-03 ships only what their public graders import."""
+    early = [s.id for s in registry.STAGES[:3]]
+    graders = export_student_repo(tmp_path / "early", stages=early).dest / "autograder/graders"
+    assert sorted(p.name for p in (graders / "public").glob("test_*.py")) == [f"test_{s}.py" for s in early]
+    assert sorted(p.name for p in graders.glob("*.py")) == ["__init__.py", "oracles.py", "torch_oracles.py"]
+
+
 def test_the_colab_setup_cell_fits_the_export(exported):
     """Stage 07's Colab cell clones the student's repository to /content/course, installs it (not
     editable: the running kernel would not see an editable install) and works in the stage's folder."""
