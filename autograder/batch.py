@@ -188,15 +188,19 @@ def definition_cells(path: Path) -> list[dict[str, str]]:
     return cells
 
 
-def fingerprint(sub: Submission) -> str:
-    """Changes when the submission's files, the stage's graders or its points change."""
-    h = hashlib.sha256(f"v{outputs.FORMAT_VERSION}".encode())
+def fingerprint(sub: Submission, *, hidden: bool, files: list[tuple[str, bytes]] | None = None) -> str:
+    """Changes when the submission's files, the stage's graders or points, or the graders run change.
+
+    ``hidden`` is part of it: a public-only run (a student's CI) must not pass for a full grading.
+    ``files``: the submission's files when the caller has read them already.
+    """
+    h = hashlib.sha256(f"v{outputs.FORMAT_VERSION}:{'hidden' if hidden else 'public'}".encode())
     for item in registry.items_of(sub.assignment):
         h.update(f"{item.id}:{item.points}".encode())
     for path in runner.grader_files([sub.assignment], hidden=True):
         h.update(path.read_bytes())
     try:
-        for rel, data in collect_files(sub)[0]:
+        for rel, data in files if files is not None else collect_files(sub)[0]:
             h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
     except (SubmissionProblem, OSError) as exc:
         h.update(str(exc).encode())
@@ -345,6 +349,7 @@ class SlotGrader:
         t0 = time.perf_counter()
         items = registry.items_of(sub.assignment)
         notes: list[str] = []
+        files = None
         try:
             files, nb_name = collect_files(sub)
             if nb_name != registry.stage(sub.assignment).notebook:
@@ -369,7 +374,7 @@ class SlotGrader:
             notes += list(dict.fromkeys(worker.events))[:10]
         return outputs.SubmissionResult(
             sub.student, sub.assignment, results, isolation=self.config.isolation.to_json(), notes=notes,
-            fingerprint=fingerprint(sub), duration_s=time.perf_counter() - t0)
+            fingerprint=fingerprint(sub, hidden=self.config.hidden, files=files), duration_s=time.perf_counter() - t0)
 
     def grade_and_write(self, sub: Submission) -> Outcome:
         t0 = time.perf_counter()
@@ -419,9 +424,9 @@ class BatchReport:
     uids: tuple[int, ...] = ()  # the sandbox user ids this run used (root only)
 
 
-def _is_done(out: Path, sub: Submission) -> bool:
+def _is_done(out: Path, sub: Submission, hidden: bool) -> bool:
     stored = outputs.read_submission(out, sub.student, sub.assignment)
-    return stored is not None and stored.fingerprint == fingerprint(sub)
+    return stored is not None and stored.fingerprint == fingerprint(sub, hidden=hidden)
 
 
 def _progress(total: int, enabled: bool):
@@ -547,7 +552,7 @@ def run(paths: Sequence[str | Path], out: str | Path, *, jobs: int | None = None
         report.warnings.append(text("sandbox.stage_not_ready", stage=stage_id))
     subs = [s for s in subs if s.assignment not in not_ready]
     report.discovered = len(subs)
-    todo = [s for s in subs if force or not _is_done(out, s)]
+    todo = [s for s in subs if force or not _is_done(out, s, hidden)]
     report.skipped = len(subs) - len(todo)
     if todo:
         report.isolation = cage.probe(isolation)

@@ -261,13 +261,24 @@ def test_grade_command_shards_resumes_and_regrades_what_changed(tmp_path):
     assert [r.split(",")[0] for r in rows] == ["student", "ada", "ben", "cy"]
 
 
+def test_a_public_only_run_does_not_pass_for_a_full_grading(tmp_path):
+    root, out = tmp_path / "submitted", tmp_path / "graded"
+    hk.write(root, "ada", S1, hk.notebook(S1))
+    public = batch.run([root], out, jobs=1, hidden=False, gradebook=None, progress=False, log=lambda s: None)
+    full = batch.run([root], out, jobs=1, hidden=True, gradebook=None, progress=False, log=lambda s: None)
+    again = batch.run([root], out, jobs=1, hidden=True, gradebook=None, progress=False, log=lambda s: None)
+    assert (public.graded, full.graded, again.graded, again.skipped) == (1, 1, 0, 1)
+    titles = [g["name"] for g in json.loads((out / "ada" / S1 / "results.json").read_text())["tests"]]
+    assert any("hidden" in t for t in titles), titles
+
+
 def test_force_regrades_what_is_already_graded(tmp_path, monkeypatch):
     root, out = tmp_path / "submitted", tmp_path / "graded"
     hk.write(root, "ada", S1, "{}")
     seen = []
     monkeypatch.setattr(cage, "probe", lambda level: cage.Isolation("rlimits", reason="test"))
     monkeypatch.setattr(batch, "grade_batch", lambda todo, config, **kw: seen.append([s.key for s in todo]) or [])
-    monkeypatch.setattr(batch, "_is_done", lambda out, sub: True)
+    monkeypatch.setattr(batch, "_is_done", lambda out, sub, hidden: True)
     batch.run([root], out, gradebook=None, progress=False, log=lambda s: None)
     batch.run([root], out, force=True, gradebook=None, progress=False, log=lambda s: None)
     assert seen == [[f"ada/{S1}"]]  # only the forced run had anything to do
