@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .notebook import NotebookError, load_namespace, read_cells
+from .notebook import load_namespace, read_cells
 
 
 def _unavailable(name: str, reason: str) -> Callable[..., Any]:
@@ -77,9 +77,9 @@ def _carry(stage_id: str, names: tuple[str, ...], start: Path | None, depth: int
                 values = _carry(earlier, tuple(wanted), path.parent, depth + 1)
                 for target, value in zip(targets, values):
                     found.setdefault(target, value)
-        except (NotebookError, Exception) as exc:  # their earlier notebook may be broken
+        except Exception as exc:  # their earlier notebook may be broken (NotebookError, or its own bug)
             found, reason = {}, f"{path.name} could not be loaded ({type(exc).__name__}: {exc})."
-    return tuple(found.get(n) or _unavailable(n, reason) for n in names)
+    return tuple(found[n] if n in found else _unavailable(n, reason) for n in names)
 
 
 def carry_forward(stage_id: str, *names: str) -> Any:

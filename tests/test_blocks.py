@@ -152,3 +152,21 @@ def test_carry_forward_brings_what_the_earlier_notebook_carried(tmp_path, monkey
     mha_class = carry_forward("04_multi_head_attention", "MultiHeadAttention")
     with pytest.raises(RuntimeError, match="scaled_dot_product_attention"):
         mha_class(D, H)(x.float(), x.float(), x.float())
+
+
+def test_carry_forward_keeps_a_falsy_constant(tmp_path, monkeypatch):
+    """PAD_ID = 0 is a definition like any other, not a missing one."""
+    import json
+
+    from autograder import registry
+    from autograder.carry import carry_forward
+
+    stage = registry.STAGES[0]
+    (tmp_path / stage.id).mkdir()
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": "PAD_ID = 0\nEMPTY = ''\n"}
+    nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / stage.id / stage.notebook).write_text(json.dumps(nb))
+    (tmp_path / "next").mkdir()
+    monkeypatch.chdir(tmp_path / "next")
+    assert carry_forward(stage.id, "PAD_ID", "EMPTY") == (0, "")
