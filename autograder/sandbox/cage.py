@@ -65,11 +65,6 @@ STAGED_TOP = {
     "datasets/course_data/grammar.py": "course_data/grammar.py",
 }
 
-# The public modules whose functions and classes graders may hand to student code as trusted
-# building blocks (``trusted=``) or name as recipes and readers (``student.trusted_object``); the
-# worker imports them from its staged copy, by name.
-TRUSTED_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks",
-                   "autograder.graders.training_oracles")
 
 _STUB_INIT = '''"""The course engine as the grading sandbox sees it: check() does nothing here."""
 

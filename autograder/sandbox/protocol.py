@@ -25,6 +25,13 @@ from typing import Any
 MAGIC = b"AGS1"
 HEADER = struct.Struct("!4sII")  # magic, JSON length, total length of the buffers
 
+# The public modules whose functions and classes graders may hand to student code as trusted
+# building blocks (``trusted=``) or name as recipes and readers (``student.trusted_object``). Both
+# sides hold this one list: the proxy refuses anything else, the worker resolves nothing else (from
+# its staged copy; a student export stages only the modules its stages use).
+TRUSTED_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks",
+                   "autograder.graders.training_oracles")
+
 MAX_DEPTH = 64  # nesting of lists/tuples/dicts in one value
 MAX_NODES = 200_000  # JSON nodes in one value
 MAX_DIMS = 32

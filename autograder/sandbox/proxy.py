@@ -38,7 +38,7 @@ from ..catalogue import text
 from ..failures import Evidence, GraderFailure, StudentCodeError, StudentTimeout
 from ..student import DEFAULT_TIME_LIMIT_S
 from . import protocol
-from .cage import TRUSTED_MODULES, Child, Limits, Zygote, ZygoteDied
+from .cage import Child, Limits, Zygote, ZygoteDied
 
 _FAILURES = {cls.__name__: cls for cls in (
     failures.GraderFailure, failures.StudentCodeError, failures.MissingDefinition,
@@ -50,9 +50,9 @@ def trusted_names(trusted: Mapping[str, Any] | None) -> dict[str, str]:
     out = {}
     for name, fn in (trusted or {}).items():
         module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
-        if module not in TRUSTED_MODULES or "<" in qualname:
+        if module not in protocol.TRUSTED_MODULES or "<" in qualname:
             raise TypeError(f"trusted block {name!r} must be a module-level function or class of "
-                            f"{', '.join(TRUSTED_MODULES)}")
+                            f"{', '.join(protocol.TRUSTED_MODULES)}")
         obj: Any = importlib.import_module(module)
         for part in qualname.split("."):
             obj = getattr(obj, part, None)

@@ -38,10 +38,6 @@ PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 
-# Modules whose functions and classes may be handed to student code as trusted building blocks
-# (the same list as cage.TRUSTED_MODULES; only those that were staged exist here).
-ORACLE_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks",
-                  "autograder.graders.training_oracles")
 
 _libc = None
 
@@ -102,14 +98,10 @@ def _preload(warm: bool = True) -> None:
         pass
     import autograder.student  # noqa: F401
 
-    for name in ORACLE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-    # Imported lazily by torch (an optimizer's first step, the dispatch modes): under rlimits the
-    # sandbox's user may not be able to read the standard library's files, so load them now.
-    for name in ("torch.optim", "torch._dynamo", "cProfile"):
+    # The trusted modules that were staged; and what torch imports lazily (an optimizer's first
+    # step, the dispatch modes), since under rlimits the sandbox's user may not be able to read
+    # the standard library's files after the fork.
+    for name in (*protocol.TRUSTED_MODULES, "torch.optim", "torch._dynamo", "cProfile"):
         try:
             importlib.import_module(name)
         except ImportError:
@@ -591,7 +583,7 @@ def _resolve(trusted: dict[str, str]) -> dict[str, Any]:
     out = {}
     for name, qualified in dict(trusted).items():
         module, _, attr = str(qualified).partition(":")
-        if module not in ORACLE_MODULES:
+        if module not in protocol.TRUSTED_MODULES:
             raise ValueError(f"{qualified} is not a public oracle")
         obj: Any = importlib.import_module(module)
         for part in attr.split("."):
