@@ -111,3 +111,53 @@ def load(handle: Any, state: Mapping[str, torch.Tensor], *, dtype: torch.dtype =
 
 def changed(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-9) -> bool:
     return a.shape != b.shape or not torch.allclose(a.double(), b.double(), rtol=0.0, atol=atol)
+
+
+# --- dropout -------------------------------------------------------------------------------------
+def expect_dropout(build: Callable[[float], Any], call: Callable[[Any], torch.Tensor], expected: torch.Tensor,
+                   name: str) -> None:
+    """Dropout as the course wants it: off in eval mode, on in training mode, at the rate passed in.
+
+    ``build(p)``: the student's module with the grader's weights, in eval mode; ``call(m)``: its
+    output; ``expected``: the dropout-free oracle.
+    """
+    from autograder.expect import expect_array
+
+    m = build(0.5)
+    got = call(m)
+
+    def active_in_eval():  # the module built without dropout is right: then dropout ran in eval mode
+        return None if changed(call(build(0.0)), expected, atol=1e-6) else got
+
+    expect_array(got, expected, "the output in eval mode with dropout=0.5", **TORCH, hint="hint.dropout_module",
+                 diagnoses={"why.dropout_in_eval": active_in_eval})
+    m.train()
+    torch.manual_seed(0)
+    if not changed(call(m), expected):
+        raise fail("fail.dropout_unused", name=name, hint="hint.dropout_module")
+    m = build(0.0)
+    m.train()
+    if changed(call(m), expected, atol=1e-6):
+        raise fail("fail.dropout_ignored", name=name, hint="hint.dropout_module")
+
+
+def expect_dropout_inside(m: Any, call: Callable[[Any], torch.Tensor], bias: torch.Tensor, name: str,
+                          where: str) -> None:
+    """``m`` has dropout 0.5 and its last projection's weight zeroed, so in training mode its output is
+    exactly that projection's bias whatever dropout does before it; dropout after it shows."""
+    m.train()
+    torch.manual_seed(0)
+    got = call(m)
+    if changed(got, bias.expand_as(got)):
+        raise fail("fail.dropout_on_output", name=name, where=where, hint="hint.dropout_module")
+
+
+def expect_residual_dropout(m: Any, call: Callable[[Any], torch.Tensor], name: str) -> None:
+    """``m`` has dropout 0.5 and every sub-layer's last weight zeroed (its output a constant), so only
+    the dropout on the residual branches, x + Dropout(Sublayer(x)), can make training mode differ."""
+    m.eval()
+    quiet = call(m)
+    m.train()
+    torch.manual_seed(0)
+    if not changed(call(m), quiet):
+        raise fail("fail.dropout_residual", name=name, hint="hint.residual_dropout")

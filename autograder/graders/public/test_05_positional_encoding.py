@@ -139,7 +139,7 @@ def test_pemod_forward(student):
             got = m(x)
         pe = _formula(n, D)
         expect_array(got, x + pe, f"the output for x of shape {(b, n, D)}", **TORCH, rtol=0.0, atol=ATOL,
-                     hint="hint.pe_slice",
+                     dtype=torch.float32, hint="hint.pe_slice",
                      diagnoses={"why.pe_batch_axis": lambda x=x, b=b: x + _formula(b, D)[:, None, :]})
 
 

@@ -22,7 +22,9 @@ from autograder.graders import torch_oracles as t
 from autograder.graders import transformer_oracles as o
 from autograder.graders.module_checks import (
     TORCH,
-    changed,
+    expect_dropout,
+    expect_dropout_inside,
+    expect_residual_dropout,
     expect_number,
     expect_parameters,
     expect_submodules,
@@ -45,22 +47,6 @@ def _pad_mask(lengths, s):
 
 def _x(*shape, seed):
     return t.randn(*shape, seed=seed)
-
-
-def _dropout_checks(student, build, call, expected, name):
-    """eval mode: dropout off (named when the dropout-free module is right); train mode: dropout on."""
-    m = build(0.5)
-    got = call(m)
-
-    def active_in_eval():
-        return None if changed(call(build(0.0)), expected, atol=1e-6) else got
-
-    expect_array(got, expected, "the output in eval mode with dropout=0.5", **TORCH, hint="hint.dropout_module",
-                 diagnoses={"why.dropout_in_eval": active_in_eval})
-    m.train()
-    torch.manual_seed(0)
-    if not changed(call(m), expected):
-        raise fail("fail.dropout_unused", name=name, hint="hint.dropout_module")
 
 
 # --- LayerNorm -----------------------------------------------------------------------------------
@@ -166,7 +152,11 @@ def test_ffn_dropout(student):
         load(m, state)
         return m
 
-    _dropout_checks(student, build, lambda m: m(x), o.feed_forward(state, x), "FeedForward")
+    expect_dropout(build, lambda m: m(x), o.feed_forward(state, x), "FeedForward")
+    m = build(0.5)
+    load(m, {**state, "linear2.weight": torch.zeros(D, FF, dtype=DT)})
+    expect_dropout_inside(m, lambda m: m(x), state["linear2.bias"], "FeedForward",
+                          "on the hidden layer, between the ReLU and linear2")
 
 
 # --- EncoderLayer --------------------------------------------------------------------------------
@@ -243,7 +233,15 @@ def test_enc_dropout(student):
         load(m, state)
         return m
 
-    _dropout_checks(student, build, lambda m: m(x), o.encoder_layer_reference(state, x, None, H), "EncoderLayer")
+    expect_dropout(build, lambda m: m(x), o.encoder_layer_reference(state, x, None, H), "EncoderLayer")
+    m = build(0.5)
+    load(m, _constant_sublayers(state))
+    expect_residual_dropout(m, lambda m: m(x), "EncoderLayer")
+
+
+def _constant_sublayers(state):
+    """The layer's weights with each sub-layer's last weight zeroed: every sub-layer outputs its bias."""
+    return {k: torch.zeros_like(v) if k.endswith(("w_o.weight", "linear2.weight")) else v for k, v in state.items()}
 
 
 # --- DecoderLayer --------------------------------------------------------------------------------
@@ -332,6 +330,24 @@ def test_dec_memory_padding(student):
                                                                              masks_swapped=True)})
 
 
+@grader("decoder_layer", "dec.dropout")
+def test_dec_dropout(student):
+    x, memory = _x(B, T, D, seed=736), _x(B, S, D, seed=737)
+    state = o.random_weights(DEC_SHAPES, 738)
+    mask = t.causal(T)
+
+    def build(p):
+        m = student.build("DecoderLayer", D, H, FF, p, trusted=blocks.FOR_LAYERS)
+        load(m, state)
+        return m
+
+    call = lambda m: m(x, memory, None, mask)  # noqa: E731
+    expect_dropout(build, call, o.decoder_layer_reference(state, x, memory, None, mask, H), "DecoderLayer")
+    m = build(0.5)
+    load(m, _constant_sublayers(state))
+    expect_residual_dropout(m, call, "DecoderLayer")
+
+
 # --- Encoder and Decoder -------------------------------------------------------------------------
 ENCODER_SHAPES = _shapes(blocks.Encoder(D, H, N, FF))
 DECODER_SHAPES = _shapes(blocks.Decoder(D, H, N, FF))
@@ -407,6 +423,24 @@ def test_stack_causality(student):
     expect_shape(out2, (B, T, D), "the output", **TORCH)
     expect_array(out2[:, :2], out[:, :2], "the Decoder's outputs at positions 0..1 after changing positions 2..4",
                  **TORCH, hint="hint.stack")
+
+
+@grader("encoder_decoder", "stack.dropout")
+def test_stack_dropout(student):
+    x, memory = _x(B, T, D, seed=761), _x(B, S, D, seed=762)
+    mask = t.causal(T)
+    for cls, shapes, call, expected in [
+            ("Encoder", ENCODER_SHAPES, lambda m: m(memory), lambda s: o.encoder_reference(s, memory, None, H, N)),
+            ("Decoder", DECODER_SHAPES, lambda m: m(x, memory, None, mask),
+             lambda s: o.decoder_reference(s, x, memory, None, mask, H, N))]:
+        state = o.random_weights(shapes, 763)
+
+        def build(p, cls=cls, state=state):
+            m = student.build(cls, D, H, N, FF, p, trusted=blocks.FOR_STACKS)
+            load(m, state)
+            return m
+
+        expect_dropout(build, call, expected(state), cls)
 
 
 # --- Transformer ---------------------------------------------------------------------------------
@@ -506,6 +540,20 @@ def test_tf_oracle(student):
     expect_array(m(src, tgt, src_mask, tgt_mask), logits, "the logits of forward(src, tgt, src_mask, tgt_mask)",
                  **TORCH, hint="hint.tf_forward",
                  diagnoses=_model_mistakes(state, src, tgt, src_mask, tgt_mask, which=2))
+
+
+@grader("transformer", "tf.dropout")
+def test_tf_dropout(student):
+    src, tgt, src_mask, tgt_mask = _batch(783)
+    state = o.random_weights({**MODEL_SHAPES, "pos_encoding.pe": (MAX_LEN, D)}, 773)
+
+    def build(p):
+        m = student.build("Transformer", V_SRC, V_TGT, D, H, N, FF, p, MAX_LEN, trusted=blocks.FOR_MODEL)
+        load(m, state)
+        return m
+
+    _, _, logits = o.transformer_reference(state, src, tgt, src_mask, tgt_mask, H, N)
+    expect_dropout(build, lambda m: m(src, tgt, src_mask, tgt_mask), logits, "Transformer")
 
 
 @grader("transformer", "tf.encode_decode")

@@ -252,8 +252,8 @@ def test_noam_peak(student):
 
 
 # --- train_step ---------------------------------------------------------------------------------
-def _train_batch():
-    return o.make_batch([[4, 5, 6, 7], [8, 9], [10, 4, 6]], [[5, 6, 7], [8, 9, 10, 11, 12], [4]], PAD, BOS, EOS)
+def _train_batch(pad=PAD):
+    return o.make_batch([[4, 5, 6, 7], [8, 9], [10, 4, 6]], [[5, 6, 7], [8, 9, 10, 11, 12], [4]], pad, BOS, EOS)
 
 
 def _stale(model, seed):
@@ -300,10 +300,11 @@ def test_train_step_sgd(student):
 
 @grader("train_step", "train.loss")
 def test_train_step_loss(student):
-    batch = _train_batch()
+    pad = 3  # not the course's PAD_ID: train_step must use the pad_id it is given
+    batch = _train_batch(pad)
     model, _, theirs, sgd = _sgd_case(student, 722, 0.1)
-    _, want = o.reference_step(model, batch, lr=0.1, pad_id=PAD, smoothing=0.1, max_norm=1.0)
-    got = _train_step(student, theirs, sgd, batch, pad_id=PAD, smoothing=0.1, max_norm=1.0)
+    _, want = o.reference_step(model, batch, lr=0.1, pad_id=pad, smoothing=0.1, max_norm=1.0)
+    got = _train_step(student, theirs, sgd, batch, pad_id=pad, smoothing=0.1, max_norm=1.0)
     if isinstance(got, torch.Tensor) or not isinstance(got, float):
         raise fail("fail.train_loss_type", got=type(got).__name__, hint="hint.train_item")
     expect_array(torch.tensor(got), torch.tensor(want), "the returned loss (before the step)", **TORCH, rtol=1e-6)
