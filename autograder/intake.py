@@ -55,8 +55,7 @@ def after_grading(autograded: Path) -> list[str]:
             data = out.get("data", {}).get(RESULT_MIME) if out.get("output_type") in ("execute_result", "display_data") else None
             if data:
                 problems += list(data.get("notes", []))
-                problems += sorted({g["message"] for g in data.get("graders", [])
-                                    if "is not defined" in g.get("message", "")})
+                problems += sorted({g["message"] for g in data.get("graders", []) if g.get("missing")})
     return list(dict.fromkeys(problems + crashes))  # unique, most precise first
 
 

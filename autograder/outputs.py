@@ -29,7 +29,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from .report import item_text, items_markdown
 from .results import GraderResult, ItemResult
 
 FORMAT_VERSION = 1
+GRADER_FIELDS = {f.name for f in fields(GraderResult)}  # what results.json keeps of each grader
 
 
 @dataclass
@@ -88,13 +89,8 @@ class SubmissionResult:
             graders = []
             for g in d.get("graders", []):
                 ev = g.get("evidence")
-                graders.append(GraderResult(
-                    item=g["item"], name=g["name"], title=g["title"], visibility=g["visibility"],
-                    weight=float(g.get("weight", 1.0)), status=g.get("status", "passed"),
-                    message=g.get("message", ""),
-                    evidence=Evidence(**ev) if isinstance(ev, dict) else None,
-                    hint=g.get("hint"), misconception=g.get("misconception"), forbidden=bool(g.get("forbidden", False)),
-                ))
+                fields = {k: v for k, v in g.items() if k in GRADER_FIELDS and k != "evidence"}
+                graders.append(GraderResult(**fields, evidence=Evidence(**ev) if isinstance(ev, dict) else None))
             items.append(ItemResult(item, graders, list(d.get("notes", [])), bool(d.get("incomplete", False))))
         return cls(data["student"], data["assignment"], items, data.get("isolation", {}), list(data.get("notes", [])),
                    data.get("fingerprint", ""), float(data.get("duration_s", 0.0)), float(data.get("graded_at", 0.0)))

@@ -22,6 +22,7 @@ class GraderResult:
     hint: str | None = None
     misconception: str | None = None
     forbidden: bool = False
+    missing: bool = False  # the student's definition was not found (missing, renamed, or an earlier cell crashed)
 
     @property
     def passed(self) -> bool:

@@ -20,7 +20,7 @@ import pytest
 
 from . import registry
 from .catalogue import text
-from .failures import ForbiddenCall, GraderFailure
+from .failures import ForbiddenCall, GraderFailure, MissingDefinition
 from .results import GraderResult, ItemResult
 
 GRADERS_DIR = Path(__file__).parent / "graders"
@@ -92,6 +92,7 @@ def _to_result(item: pytest.Item, call: pytest.CallInfo) -> GraderResult:
         result.hint = exc.hint
         result.misconception = exc.misconception
         result.forbidden = isinstance(exc, ForbiddenCall)
+        result.missing = isinstance(exc, MissingDefinition)
     else:  # the grader itself broke; the learner is told it is not their fault
         result.status = "error"
         result.message = text("report.internal_error", error=f"{type(exc).__name__}: {exc}")
