@@ -18,7 +18,6 @@ EN: dict[str, str] = {
     "report.hint": "Hint",
     "report.likely": "Likely cause",
     "report.hidden_note": "(hidden check)",
-    "report.forbidden_zero": "This item scores 0 because the code calls {name}.",
     "report.hidden_missing": (
         "The hidden graders are not installed here, so this item cannot be graded completely. "
         "Grade on the instructor's machine, where autograder/graders/hidden exists."

@@ -106,7 +106,7 @@ def _zeroed(r: ItemResult) -> bool:
     return r.incomplete or any(g.forbidden for g in r.graders)
 
 
-def _grader_output(r: ItemResult, g: GraderResult) -> str:
+def _grader_output(g: GraderResult) -> str:
     if g.passed:
         return ""
     lines = [g.message]
@@ -130,7 +130,7 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
         for n, g in enumerate(r.graders, start=1):
             share = _grader_share(r, g)
             hidden = g.visibility == "hidden"
-            output = "\n".join(x for x in (prefix if zero else "", _grader_output(r, g)) if x)
+            output = "\n".join(x for x in (prefix if zero else "", _grader_output(g)) if x)
             tests.append({
                 "name": f"{r.item.title}: {g.title}" + (f" {text('report.hidden_note')}" if hidden else ""),
                 "number": f"{r.item.id}.{n}",

@@ -368,10 +368,7 @@ class Zygote:
         self.proc: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.host_root: str | None = None  # the worker's working area outside bubblewrap
-        self.startup_s = 0.0
-        self.info: dict[str, Any] = {}
         self._pending = False
-        self._t0 = 0.0
         self._errlog: Any = None
 
     @property
@@ -393,7 +390,6 @@ class Zygote:
 
     def launch(self) -> None:
         """Start the zygote without waiting for it (it imports numpy and torch meanwhile)."""
-        self._t0 = time.perf_counter()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         fd = theirs.fileno()
         if self.isolation.level == "bwrap":
@@ -432,8 +428,6 @@ class Zygote:
             self.close()
             raise CageError(f"the sandboxed worker did not start: {msg}")
         self._pending = False
-        self.info = msg
-        self.startup_s = time.perf_counter() - self._t0
 
     def _stderr_tail(self) -> str:
         if self._errlog is None:

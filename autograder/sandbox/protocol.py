@@ -461,8 +461,7 @@ class Decoder:
         dtype = getattr(torch, name)
         shape = self._shape(node)
         raw = self._buf(node.get("b"))
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        if math.prod(shape) * itemsize != len(raw):
+        if math.prod(shape) * dtype.itemsize != len(raw):
             raise ProtocolError("tensor size does not match its shape")
         perm = _check_perm(node, len(shape))
         dense = shape if perm is None else tuple(shape[d] for d in perm)

@@ -85,20 +85,18 @@ class SubmissionWorker:
         self.limits = limits or zygote.limits
         self.env = dict(env or {})
         self.child: Child | None = None
-        self.generation = 0
-        self.spawns = 0
+        self.generation = 0  # workers started so far; a reference names the one it lives in
         self.started = time.monotonic()
         self.fatal: GraderFailure | None = None  # set when loading itself kills the worker
         self.load_errors: list[str] = []
         self.events: list[str] = []  # what went wrong with workers, for the report's notes
         self.spent: dict[str, float] = {}  # seconds used by each function (or class), by name
-        self.requests = 0
 
     # -- life cycle ---------------------------------------------------------------------------
     def _start(self) -> None:
         if self.fatal is not None:
             raise WorkerGone(self.fatal)
-        if self.spawns > self.limits.max_respawns:
+        if self.generation > self.limits.max_respawns:
             raise WorkerGone(StudentCodeError(text("sandbox.respawns", n=self.limits.max_respawns)))
         self._check_budget("your notebook")
         for attempt in range(2):
@@ -109,7 +107,6 @@ class SubmissionWorker:
             except ZygoteDied:
                 if attempt:
                     raise
-        self.spawns += 1
         self.generation += 1
         budget = max(1.0, self.limits.cell_seconds * max(1, len(self.cells)) + 10)
         try:
@@ -146,7 +143,6 @@ class SubmissionWorker:
                   seconds: float | None = None, note: bool = True) -> tuple[dict[str, Any], list[memoryview]]:
         """Send one request and wait for its answer; a dead, slow or garbled worker raises WorkerGone."""
         sock = self.child.sock
-        self.requests += 1
         try:
             sock.settimeout(max(0.05, timeout))
             protocol.send(sock, msg, buffers)
