@@ -16,6 +16,7 @@ the share of thresholds reached. :func:`grade_checkpoint` does all of it for one
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -101,10 +102,16 @@ def read_config(path: str | Path) -> dict:
     return config
 
 
-def _expected_vocab_sizes() -> tuple[int, int]:
+@functools.lru_cache(maxsize=1)
+def _vocabs():
+    """The course's vocabularies: fixed package data, read and checksum-verified once per process."""
     import course_data
 
-    src, tgt = course_data.load_vocabs()
+    return course_data.load_vocabs()
+
+
+def _expected_vocab_sizes() -> tuple[int, int]:
+    src, tgt = _vocabs()
     return len(src), len(tgt)
 
 
@@ -149,6 +156,35 @@ def load_reference(path: str | Path):
             raise _fail("ckpt.not_finite", tensor=k)
     model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=False)
     return model, config
+
+
+_LOADED: dict[tuple, tuple | CheckpointError] = {}  # the last checkpoint loaded: one file, one entry
+
+
+def _file_key(path: Path) -> tuple:
+    st = path.stat() if path.is_file() else None
+    return str(path.resolve()), st and st.st_mtime_ns, st and st.st_size
+
+
+def _fresh(exc: CheckpointError) -> CheckpointError:
+    """A new exception with the same report: re-raising one cached object would grow its traceback."""
+    return CheckpointError(exc.message, evidence=exc.evidence, hint=exc.hint)
+
+
+def loaded_reference(path: str | Path):
+    """:func:`load_reference`, once per file version: the loads check and each split's BLEU share it."""
+    path = Path(path)
+    key = _file_key(path)
+    if key not in _LOADED:
+        _LOADED.clear()
+        try:
+            _LOADED[key] = load_reference(path)
+        except CheckpointError as exc:
+            _LOADED[key] = exc
+    found = _LOADED[key]
+    if isinstance(found, CheckpointError):
+        raise _fresh(found) from None
+    return found
 
 
 def _names(names: list[str], n: int = 4) -> str:
@@ -225,18 +261,16 @@ _CACHE: dict[tuple, Evaluation | CheckpointError] = {}
 
 def evaluate(path: str | Path, split: str) -> Evaluation:
     """BLEU of the checkpoint at ``path`` on ``split`` (cached per file version). Raises CheckpointError."""
-    import course_data
     import torch
 
     path = Path(path)
-    st = path.stat() if path.is_file() else None
-    key = (str(path.resolve()), st and st.st_mtime_ns, st and st.st_size, split)
+    key = (*_file_key(path), split)
     if key not in _CACHE:
         threads = torch.get_num_threads()
         try:
-            model, _ = load_reference(path)
+            model, _ = loaded_reference(path)
             pairs = split_pairs(split)
-            src_vocab, tgt_vocab = course_data.load_vocabs()
+            src_vocab, tgt_vocab = _vocabs()
             # One thread: a grading machine grades several submissions at once, and on a busy machine
             # two threads fighting over small matrices are several times slower than one.
             torch.set_num_threads(1)
@@ -250,8 +284,8 @@ def evaluate(path: str | Path, split: str) -> Evaluation:
         finally:
             torch.set_num_threads(threads)
     found = _CACHE[key]
-    if isinstance(found, CheckpointError):  # a fresh exception: re-raising one object would grow its traceback
-        raise CheckpointError(found.message, evidence=found.evidence, hint=found.hint) from None
+    if isinstance(found, CheckpointError):
+        raise _fresh(found) from None
     return found
 
 
@@ -309,7 +343,7 @@ def grade_checkpoint(path: str | Path, *, hidden: bool | None = None) -> Any:
             g.status, g.message = "error", text("report.internal_error", error=f"{type(exc).__name__}: {exc}")
         result.graders.append(g)
 
-    run("loads", "ckpt.loads", "public", lambda: load_reference(path))
+    run("loads", "ckpt.loads", "public", lambda: loaded_reference(path))
     for split in splits:
         for t in THRESHOLDS:
             run(f"{split}_bleu_{t}", f"ckpt.{split}_bleu_{t}", "public" if split == "valid" else "hidden",
@@ -324,5 +358,5 @@ def bleu_points(bleu_by_split: dict[str, float]) -> float:
 
 
 __all__ = ["CHECKPOINT_NAME", "CheckpointError", "DEFAULT_CONFIG", "THRESHOLDS", "evaluate", "grade_checkpoint",
-           "load_reference", "read_config", "save", "submitted_path", "translate"]
+           "load_reference", "loaded_reference", "read_config", "save", "submitted_path", "translate"]
 

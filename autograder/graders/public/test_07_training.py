@@ -472,7 +472,7 @@ def test_save_checkpoint(student):
 
 @grader("translation_checkpoint", "ckpt.loads")
 def test_checkpoint_loads(student):
-    ckpt.load_reference(ckpt.submitted_path())
+    ckpt.loaded_reference(ckpt.submitted_path())
 
 
 @grader("translation_checkpoint", "ckpt.valid_bleu_30")
