@@ -5,9 +5,10 @@
 1. Forward + backward of stage 04's reference MultiHeadAttention (the solution notebook's class,
    on stage 03's reference attention) against ``nn.MultiheadAttention`` with the same weights (the
    graders' trusted block, which calls PyTorch's own attention, is printed as a baseline), at
-   batch 32, length 128, d_model 256, 8 heads. The runs alternate (ours, PyTorch's, ours, ...) so that a busy machine slows both alike; the
-   figure is the median of the per-pair ratios. PyTorch is called returning the per-head weights
-   (``average_attn_weights=False``), the same work as ours; its fused path without weights
+   batch 32, length 128, d_model 256, 8 heads. The runs alternate (ours, PyTorch's, ours, ...)
+   so that a busy machine slows both alike; the figure is the median of the per-pair ratios.
+   PyTorch is called returning the per-head weights (``average_attn_weights=False``), the same
+   work as ours; its fused path without weights
    (``need_weights=False``) is printed for context. Goal: ≤ 1.5×.
 2. Wall and CPU time of grading each stage's reference with public and hidden graders (what
    ``nbgrader autograde`` runs per notebook), median of a few runs after one warm-up, with
