@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("dest", metavar="DIR", help="where to write it (created; must be empty unless --force)")
     exp.add_argument("--stage", action="append", metavar="ID", help="export only this stage (repeatable; default: all)")
     exp.add_argument("--force", action="store_true", help="replace everything in DIR except .git/")
+    exp.add_argument("--scan-answers", action="store_true",
+                     help="also grade every shipped def and class under each item's name; refuse the export if one passes")
     from .merge import add_arguments as merge_arguments
 
     merge_arguments(sub.add_parser("merge", help="merge the --out folders of grading shards into one class"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import json
 import multiprocessing
 import os
 import re
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import checkpoint, notebook, outputs, registry, runner
+from . import checkpoint, notebook, outputs, policy, registry, runner
 from .catalogue import text
 from .notebook import NotebookError
 from .results import GraderResult, ItemResult
@@ -66,27 +67,56 @@ def _stage_ids() -> set[str]:
     return {s.id for s in registry.STAGES}
 
 
+MAX_DEPTH = 8  # folders below an assignment folder that are read (deeper ones are data nobody grades)
+MAX_ENTRIES = 2000  # files and folders of one submission that are looked at
+MAX_JSON_DEPTH = 64  # a notebook nests 5 deep; JSON deeper than this is refused before it is parsed
+
+
+def safe_id(name: str) -> str:
+    """A folder name as an id every output can hold: bytes that are not UTF-8 become U+FFFD plus a short hash.
+
+    The hash keeps two such names apart, and the id is the same on every run (resume finds it).
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+        return raw.decode("utf-8", "replace") + "-" + hashlib.sha256(raw).hexdigest()[:8]
+
+
+def _has_notebook(folder: Path) -> bool:
+    try:
+        return any(p.name.endswith(".ipynb") for p in folder.iterdir())
+    except OSError:
+        return False
+
+
 def discover(paths: Sequence[str | Path]) -> tuple[list[Submission], list[str]]:
-    """Submissions under ``paths``: a ``submitted/``-like root, a student's folder or an assignment folder."""
+    """Submissions under ``paths``: a ``submitted/``-like root, a student's folder or an assignment folder.
+
+    Which of the three a path is follows from where the notebooks are (in it, in its children, or
+    in its grandchildren), never from its name alone: a student whose id is a stage id is a student.
+    """
     stages, found, warnings = _stage_ids(), {}, []
 
     def student_folder(folder: Path) -> None:
         for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
             if sub.name in stages:
-                s = Submission(folder.name, sub.name, sub)
+                s = Submission(safe_id(folder.name), sub.name, sub)
                 found[s.key] = s
             else:
-                warnings.append(f"{sub}: not an assignment of this course (known: {', '.join(sorted(stages))}); skipped.")
+                warnings.append(f"{safe_id(str(sub))}: not an assignment of this course (known: {', '.join(sorted(stages))}); skipped.")
 
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
             warnings.append(f"{path}: not a folder; skipped.")
             continue
-        if path.name in stages:  # one assignment folder of one student
-            s = Submission(path.resolve().parent.name, path.name, path)
+        if path.name in stages and _has_notebook(path):  # one assignment folder of one student
+            s = Submission(safe_id(path.resolve().parent.name), path.name, path)
             found[s.key] = s
-        elif any(p.is_dir() and p.name in stages for p in path.iterdir()):  # one student's folder
+        elif any(p.is_dir() and p.name in stages and _has_notebook(p) for p in path.iterdir()):  # one student's folder
             student_folder(path)
         else:  # a class: one folder per student
             for folder in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -119,19 +149,34 @@ def collect_files(sub: Submission) -> tuple[list[tuple[str, bytes]], str]:
     ``MAX_FILE_MB`` each and ``MAX_SUBMISSION_MB`` together.
     """
     stage = registry.stage(sub.assignment)
+    for folder in (sub.folder, sub.folder.parent):  # a linked assignment or student folder leaves the submission
+        if folder.is_symlink():
+            raise SubmissionProblem(text("hostile.linked_folder", path=safe_id(folder.name)))
     regular: list[tuple[str, str, int]] = []  # (relative path, path, size)
-    for dirpath, dirnames, filenames in os.walk(sub.folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not os.path.islink(os.path.join(dirpath, d)))
+    entries = 0
+    top = str(sub.folder)
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False, onerror=lambda e: None):
+        depth = 0 if dirpath == top else os.path.relpath(dirpath, top).count(os.sep) + 1
+        # Bounded: a tree 1,100 folders deep or of a million files is data, not work for the grader.
+        dirnames[:] = [] if depth >= MAX_DEPTH else sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not os.path.islink(os.path.join(dirpath, d)))
+        entries += len(dirnames) + len(filenames)
+        if entries > MAX_ENTRIES:
+            dirnames[:] = []
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
-            rel = os.path.relpath(path, sub.folder)
-            st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                if name.endswith(".ipynb"):
-                    raise SubmissionProblem(text("sandbox.symlink", path=rel))
+            rel = os.path.relpath(path, top)
+            try:
+                st = os.lstat(path)
+            except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode):
-                regular.append((rel, path, st.st_size))
+            graded = depth == 0 and (name.endswith(".ipynb") or name == checkpoint.CHECKPOINT_NAME)
+            if not stat.S_ISREG(st.st_mode):
+                if graded:  # a linked notebook could point at the solution; a FIFO blocks whoever opens it
+                    key = "sandbox.symlink" if stat.S_ISLNK(st.st_mode) else "hostile.special_file"
+                    raise SubmissionProblem(text(key, path=safe_id(rel)))
+                continue  # other links and special files are never read
+            regular.append((rel, path, st.st_size))
     names = [rel for rel, _, _ in regular]
     notebooks = [n for n in names if n.endswith(".ipynb") and os.sep not in n]
     if stage.notebook in names:
@@ -148,11 +193,58 @@ def collect_files(sub: Submission) -> tuple[list[tuple[str, bytes]], str]:
             raise SubmissionProblem(text("sandbox.too_big", mb=MAX_NOTEBOOK_MB))
         if size > MAX_FILE_MB << 20 or total + size > MAX_SUBMISSION_MB << 20:
             continue
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as fh:
-            files.append((rel, fh.read()))
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped for a FIFO since the walk
+                raise SubmissionProblem(text("hostile.special_file", path=safe_id(rel)))
+            data = fh.read(max(size, MAX_FILE_MB << 20) + 1)
+        if rel == nb_name:
+            check_notebook(nb_name, data)
+        files.append((safe_id(rel), data))
         total += size
     return files, nb_name
+
+
+def _json_depth(data: bytes) -> int:
+    """How deep ``data``'s brackets nest outside strings (vectorised: a 64 MB notebook in well under a second)."""
+    import numpy as np
+
+    body = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data)  # strings hold brackets that do not nest
+    b = np.frombuffer(body, dtype=np.uint8)
+    step = np.isin(b, (0x5B, 0x7B)).astype(np.int64) - np.isin(b, (0x5D, 0x7D)).astype(np.int64)
+    return int(np.cumsum(step).max()) if step.size else 0
+
+
+def check_notebook(name: str, data: bytes) -> None:
+    """Refuse, with one sentence, a notebook whose JSON is not the shape ``notebook.read_cells`` walks.
+
+    Checked before anything else parses it, so that a hostile file (100 000 nested lists, a
+    5,000-digit number, cells that are not objects) costs its submission a reason and nothing else.
+    """
+    def refuse(why: str) -> SubmissionProblem:
+        return SubmissionProblem(text("hostile.not_notebook", name=safe_id(name), why=why))
+
+    if _json_depth(data) > MAX_JSON_DEPTH:
+        raise refuse(f"JSON nested more than {MAX_JSON_DEPTH} deep")
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):  # notebook.read_cells says where, in its own words
+        return
+    except (ValueError, RecursionError) as exc:  # an integer too long to convert, …
+        raise refuse(type(exc).__name__) from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return  # read_cells refuses it with its own sentence
+    for n, cell in enumerate(nb["cells"], start=1):
+        if not isinstance(cell, dict):
+            raise refuse(f"cell {n} is not an object")
+        src = cell.get("source", "")
+        if not (isinstance(src, str) or (isinstance(src, list) and all(isinstance(x, str) for x in src))):
+            raise refuse(f"the source of cell {n} is not text")
+        meta = cell.get("metadata", {})
+        if not isinstance(meta, dict) or not isinstance(meta.get("nbgrader", {}) or {}, dict):
+            raise refuse(f"the metadata of cell {n} is not an object")
+        if not isinstance(cell.get("cell_type", ""), str) or not isinstance(cell.get("outputs", []), list):
+            raise refuse(f"cell {n} is malformed")
 
 
 def _definitions_keeping_lines(source: str) -> str:
@@ -201,9 +293,9 @@ def fingerprint(sub: Submission, *, hidden: bool, files: list[tuple[str, bytes]]
         h.update(path.read_bytes())
     try:
         for rel, data in files if files is not None else collect_files(sub)[0]:
-            h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-    except (SubmissionProblem, OSError) as exc:
-        h.update(str(exc).encode())
+            h.update(os.fsencode(rel) + b"\0" + hashlib.sha256(data).digest())
+    except Exception as exc:  # any unreadable submission: what went wrong is its content
+        h.update(str(exc).encode("utf-8", "replace"))
     return h.hexdigest()
 
 
@@ -241,7 +333,8 @@ def stage_checkpoint(sub: Submission, cache: Path) -> Path:
     (``checkpoint.evaluate`` caches by path and modification time).
     """
     try:
-        fd = os.open(sub.folder / checkpoint.CHECKPOINT_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever.
+        fd = os.open(sub.folder / checkpoint.CHECKPOINT_NAME, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError:  # none, or a link
         fd = None
     if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -363,12 +456,15 @@ class SlotGrader:
         else:
             self.zygote.ensure()
             worker = SubmissionWorker(self.zygote, files, cells, self.config.limits)
-            student = SandboxStudent(worker, time_limit=self.config.limits.call_seconds)
+            # the static policy (policy.py) runs here, on the cells' source, before the worker is asked
+            student = policy.PolicyChecked(SandboxStudent(worker, time_limit=self.config.limits.call_seconds), cells)
             try:
                 with submission_dir(stage_checkpoint(sub, self.handed_in)):
                     results = runner.run_items(student, [i.id for i in items], hidden=self.config.hidden)
             finally:
                 worker.close()
+            if worker.infra:  # the machine's fault, not the student's: no result, a later run retries
+                raise cage.SlotUnusable(worker.infra)
             if worker.load_errors:
                 notes.append(text("sandbox.load_errors", errors="; ".join(worker.load_errors[:5])))
             notes += list(dict.fromkeys(worker.events))[:10]
@@ -380,14 +476,54 @@ class SlotGrader:
         t0 = time.perf_counter()
         try:
             result = self.grade(sub)
-            outputs.write_submission(self.config.out, result)
-        except Exception as exc:  # the machinery failed: write nothing, so a later run retries
-            return Outcome(sub.key, False, seconds=time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}")
+            write_result(self.config.out, result)
+        except Exception as exc:  # the machinery failed: a zero row that says why, regraded by the next run
+            error = f"{type(exc).__name__}: {exc}"
+            write_failure(self.config.out, sub, error, self.config.isolation.to_json())
+            return Outcome(sub.key, False, seconds=time.perf_counter() - t0, error=_clean(error))
         return Outcome(sub.key, True, result.score, result.max_score, time.perf_counter() - t0)
 
     def close(self) -> None:
         self.zygote.release()
         shutil.rmtree(self.handed_in, ignore_errors=True)
+
+
+def _clean(value: Any) -> Any:
+    """``value`` with every string writable as UTF-8 (a lone surrogate in a student's message becomes U+FFFD)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in value) else value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_clean(v) for v in value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        for name in value.__dataclass_fields__:
+            v = getattr(value, name)
+            c = _clean(v)
+            if c is not v:
+                object.__setattr__(value, name, c)
+    return value
+
+
+def write_result(out: Path, result: outputs.SubmissionResult) -> None:
+    """``outputs.write_submission`` after every student-controlled string is made writable."""
+    outputs.write_submission(out, _clean(result))
+
+
+FAILED_FINGERPRINT = "failed"  # never a real fingerprint: the next run grades the submission again
+
+
+def write_failure(out: Path, sub: Submission, error: str, isolation: dict) -> None:
+    """A zero row for a submission the machinery failed on: results.json and a CSV row, with the reason."""
+    message = text("hostile.grading_failed", error=error[:300])
+    try:
+        result = outputs.SubmissionResult(sub.student, sub.assignment, _synthetic(registry.items_of(sub.assignment), message),
+                                          isolation=isolation, notes=[message], fingerprint=FAILED_FINGERPRINT)
+        write_result(out, result)
+    except Exception:  # nothing more can be done for this one; the batch goes on
+        pass
 
 
 def _slot_main(slot: int, config: Config, tasks: Any, done: Any) -> None:
@@ -425,8 +561,11 @@ class BatchReport:
 
 
 def _is_done(out: Path, sub: Submission, hidden: bool) -> bool:
-    stored = outputs.read_submission(out, sub.student, sub.assignment)
-    return stored is not None and stored.fingerprint == fingerprint(sub, hidden=hidden)
+    try:
+        stored = outputs.read_submission(out, sub.student, sub.assignment)
+        return stored is not None and stored.fingerprint == fingerprint(sub, hidden=hidden)
+    except Exception:  # a result or a submission that cannot be read is regraded, never fatal
+        return False
 
 
 def _progress(total: int, enabled: bool):
@@ -482,6 +621,7 @@ def grade_batch(todo: Sequence[Submission], config: Config, *, jobs: int, progre
         n = min(jobs, len(todo))
         for _ in range(n):
             tasks.put(None)
+        by_key = {sub.key: sub for sub in todo}
         procs: dict[int, Any] = {}
         inflight: dict[int, str | None] = {}
 
@@ -506,8 +646,11 @@ def grade_batch(todo: Sequence[Submission], config: Config, *, jobs: int, progre
                             continue
                         if key is None and all(not q.is_alive() for q in procs.values()):
                             raise RuntimeError("every grading slot stopped") from None
-                        if key is not None:  # the slot died grading this one: retried on the next run
-                            record(Outcome(key, False, error=f"the grading process stopped (exit code {p.exitcode})"))
+                        if key is not None:  # the slot died grading this one: a zero row now, retried on the next run
+                            error = f"the grading process stopped (exit code {p.exitcode})"
+                            if key in by_key:
+                                write_failure(config.out, by_key[key], error, config.isolation.to_json())
+                            record(Outcome(key, False, error=error))
                             finished += 1
                             start(slot)
                     continue

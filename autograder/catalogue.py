@@ -7,6 +7,8 @@ Keys are stable identifiers; values are ``str.format`` templates. A Spanish edit
 from __future__ import annotations
 
 import os
+import re
+import string
 
 EN: dict[str, str] = {
     # --- report frame -------------------------------------------------------------------------
@@ -31,7 +33,7 @@ EN: dict[str, str] = {
     "fail.missing_after_error": (
         "`{name}` is not defined: an earlier cell raised {error}, so its definitions never ran."
     ),
-    "fail.not_callable": "`{name}` should be a function, but it is a {kind}.",
+    "fail.not_callable": "`{name}` should be a function, but it is {kind:a}.",
     "fail.from_autograder": (
         "`{name}` is the grader's own `{origin}`, imported into your notebook. "
         "Write `{name}` yourself: the grader's copy scores nothing."
@@ -44,7 +46,7 @@ EN: dict[str, str] = {
         "so the item scores 0."
     ),
     "fail.not_tuple": "`{name}` should return a tuple of {n} values ({what}); it returned {got}.",
-    "fail.wrong_type": "Wrong type for {what}: expected a {expected}, got a {got}.",
+    "fail.wrong_type": "Wrong type for {what}: expected {expected:a}, got {got:a}.",
     "fail.shape": "Wrong shape for {what}.",
     "fail.dtype": "Wrong dtype for {what}: {got}, but the input was {expected}. Keep the input's dtype.",
     "fail.values": "Wrong values in {what}.",
@@ -142,8 +144,8 @@ EN: dict[str, str] = {
     # --- stages 04-06 (multi-head attention, positional encoding, encoder and decoder) --------
     # shared by the module stages (04-06)
     "fail.parameters": "`{name}` does not have the parameters that the contract names (so weights cannot be copied in by name).",
-    "fail.missing_submodule": "`{name}` has no submodule `{sub}` (an {cls}).",
-    "fail.submodule_type": "`{name}.{sub}` should be an {cls}, but it is a {got}.",
+    "fail.missing_submodule": "`{name}` has no submodule `{sub}` ({cls:a}).",
+    "fail.submodule_type": "`{name}.{sub}` should be {cls:a}, but it is {got:a}.",
     "fail.no_error": "{what} should raise {expected}, but it raised nothing.",
     "fail.wrong_error": "{what} should raise {expected}, but it raised {got}.",
     "fail.dropout_ignored": "With dropout=0.0, `{name}` still drops values in training mode: pass the dropout argument on (nn.Dropout(dropout)) instead of a rate of your own.",
@@ -401,7 +403,7 @@ EN: dict[str, str] = {
     "ckpt.hard_bleu_90": "BLEU ≥ 90 on unseen noun-adjective combinations (hidden)",
     "fail.batch_keys": "`make_batch` should return a dict with the keys {keys}; it returned {got}.",
     "fail.loss_scalar": "`label_smoothed_loss` should return one number as a 0-dimensional tensor (so that .backward() works); it returned {got}.",
-    "fail.train_loss_type": "`train_step` should return the loss as a Python float (loss.item()); it returned a {got}.",
+    "fail.train_loss_type": "`train_step` should return the loss as a Python float (loss.item()); it returned {got:a}.",
     "fail.train_eval_mode": "The model was in eval mode during the training step.",
     "fail.train_no_autocast": "With amp_dtype=torch.bfloat16 the forward pass did not run under torch.autocast(device_type='cpu', dtype=torch.bfloat16).",
     "fail.train_no_update": "The weights did not change: the optimizer step was not taken.",
@@ -470,6 +472,37 @@ EN: dict[str, str] = {
     "intake.not_graded": "nbgrader could not grade this notebook (see the autograde log).",
     "feedback.notes_title": "Notes from the grader",
     "feedback.no_score": "No score could be computed for this notebook.",
+    # --- issue 11 (hostile input: malformed notebooks, special files, checkpoint bounds) ----------
+    "hostile.not_notebook": "{name} is not a notebook this grader can read ({why}); save it again from Jupyter and hand it in again.",
+    "hostile.special_file": "{path} is not a regular file (a link, FIFO, device or socket); hand in the file itself.",
+    "hostile.linked_folder": "{path} is a link to another folder; hand in the folder itself.",
+    "hostile.grading_failed": "This submission could not be graded ({error}); it scores 0 until it is graded again.",
+    "ckpt.header": "{name} has a safetensors header the grader refuses: {why}.",
+    # --- issue 11 items 7, 8, 2 (per-item time budget; computed constants; notebook bounds) ------
+    "report.item_out_of_time": (
+        "Your code ran out of time in this item, so its {n} remaining check(s) were not run and count as failed."
+    ),
+    "notebook.too_large": "{name} is {size} MB; the grader reads notebooks up to {limit} MB (clear the outputs and save again).",
+    "notebook.too_deep": "{name} is nested deeper than a notebook can be; save it again from Jupyter.",
+    "notebook.too_many_cells": "{name} has {n} cells; the grader reads notebooks of up to {limit} cells.",
+    "notebook.cell_too_long": "Cell {cell} has {n} characters of code; the grader reads cells of up to {limit}.",
+    "notebook.code_too_long": "The notebook has {n} characters of code; the grader reads up to {limit}.",
+    "notebook.cell_too_complex": "Cell {cell} has more code than the grader parses in one cell ({n} syntax nodes, at most {limit}).",
+    # --- issue 10 items 4-5 (static policy on the graded definitions, autograder/policy.py) -------
+    "policy.forbidden": (
+        "`{name}` calls {forbidden} ({construct}, line {line}). In this item you write that "
+        "computation yourself, so the item scores 0."
+    ),
+    "policy.dynamic": (
+        "`{name}` calls {forbidden}, or could unseen: it looks a name up at run time with {construct} "
+        "(line {line}). In this item eval, exec, importlib, getattr with a computed name, torch._C, "
+        "torch.overrides and sys.modules count as the forbidden call, so the item scores 0. Call what "
+        "you need by its name."
+    ),
+    "policy.course": (
+        "`{name}` uses the course's own code, {construct} (line {line}). Only `check` and "
+        "`carry_forward` may be used from `autograder`: write `{name}` yourself; the grader's code scores nothing."
+    ),
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
@@ -480,8 +513,47 @@ def language() -> str:
     return lang if lang in CATALOGUES else "en"
 
 
+# --- the indefinite article (issue 11.9: "should be an MultiHeadAttention") --------------------
+# Chosen by how the word sounds, not how it is spelt. Acronyms are read letter by letter.
+_VOWEL_SOUND_LETTERS = set("AEFHILMNORSX")  # "an MLP", "an RNN", "an FFN", "an LSTM"
+_A_BEFORE_VOWEL = re.compile(r"(?i)^(uni|usa|use|usu|uti|ure|uro|eu|ewe|one|once|ubi)")  # "a Unit", "a one"
+_AN_BEFORE_CONSONANT = re.compile(r"(?i)^(hour|honest|honou?r|heir)")  # silent h
+
+
+def with_article(word: object) -> str:
+    """``word`` after "a" or "an" as it is read aloud: "a MultiHeadAttention", "an Identity",
+    "an MLP", "a ModuleList", "a Unit", "an hour", "a float", "an int"."""
+    w = str(word)
+    head = re.sub(r"^[^0-9A-Za-z]+", "", w)  # `Linear`, (tensor ...), "quoted"
+    if not head:
+        return f"a {w}"
+    caps = re.match(r"[A-Z]{2,}(?![a-z])|[A-Z]{2,}(?=[A-Z][a-z])", head)
+    if caps or (len(head) == 1 and head.isalpha()):  # an acronym, or a single letter: "an x"
+        an = head[0].upper() in _VOWEL_SOUND_LETTERS
+    elif head[0].isdigit():
+        an = head[0] == "8" or re.match(r"(11|18)(?!\d)", head) is not None  # "an 8-bit", "an 11"
+    elif _A_BEFORE_VOWEL.match(head):
+        an = False
+    else:
+        an = head[0].lower() in "aeiou" or _AN_BEFORE_CONSONANT.match(head) is not None
+    return f"{'an' if an else 'a'} {w}"
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` plus one format spec: ``{cls:a}`` is ``cls`` with its English article
+    ("a Linear"); another language's table writes its own article (or none) instead of ``:a``."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec == "a":
+            return with_article(value)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
 def text(key: str, /, **params: object) -> str:
     """The sentence for ``key`` in the current language, with ``params`` filled in."""
     table = CATALOGUES[language()]
     template = table.get(key) or EN[key]  # a missing translation falls back to English
-    return template.format(**params) if params else template
+    return _FORMATTER.format(template, **params) if params else template

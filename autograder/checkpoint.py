@@ -42,7 +42,11 @@ THRESHOLDS = (30, 50, 70, 80, 90)
 REQUIRED = ("src_vocab", "tgt_vocab", "d_model", "num_heads", "num_layers", "d_ff", "max_len")
 # Far above anything this course trains; a config beyond these is refused before anything is built.
 LIMITS = {"d_model": 2048, "num_heads": 64, "num_layers": 24, "d_ff": 16384, "max_len": 8192}
-MAX_PARAMETERS = 300_000_000
+# The largest model of this course is the contract's default Transformer (d_model 512, 6 layers,
+# d_ff 2048) on the course vocabularies: about 44 M parameters. Bigger ones are refused unread.
+MAX_PARAMETERS = 48_000_000
+MAX_HEADER_BYTES = 1 << 20  # a safetensors header of the largest model is about 20 kB
+MAX_TENSORS = 1024  # the largest model has under 250 tensors
 # float32 tensors of MAX_PARAMETERS plus room for the header: a bigger file is refused unread.
 MAX_CHECKPOINT_BYTES = 4 * MAX_PARAMETERS + (16 << 20)
 
@@ -67,6 +71,72 @@ def _fail(message_key: str, /, **params: Any) -> CheckpointError:
     return CheckpointError(text(message_key, **params))
 
 
+def parameter_count(config: dict) -> int:
+    """Parameters of ``Transformer(**config)``: embeddings, every layer's attention and FFN, norms, generator.
+
+    Each of the ``num_layers`` encoder and decoder layers has its own FFN (2·d·d_ff weights plus
+    biases), so the FFNs count twice per layer index.
+    """
+    d, n, f = config["d_model"], config["num_layers"], config["d_ff"]
+    attn, ffn, norm = 4 * (d * d + d), 2 * d * f + f + d, 2 * d
+    enc, dec = attn + ffn + 2 * norm, 2 * attn + ffn + 3 * norm
+    return (config["src_vocab"] + config["tgt_vocab"]) * d + n * (enc + dec) + d * config["tgt_vocab"] + config["tgt_vocab"]
+
+
+def read_header(path: str | Path) -> dict:
+    """The safetensors header (tensor name -> dtype, shape, offsets), bounded before it is parsed."""
+    import struct
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise _fail("ckpt.header", name=path.name, why="the file is shorter than a header")
+        (n,) = struct.unpack("<Q", head)
+        if n + 8 > os.fstat(fh.fileno()).st_size:  # a zip from torch.save, a truncated file
+            raise _fail("ckpt.not_safetensors", name=path.name, error="its header length is longer than the file")
+        if n > MAX_HEADER_BYTES:
+            raise _fail("ckpt.header", name=path.name, why=f"{n:,d} bytes of header (at most {MAX_HEADER_BYTES:,d})")
+        raw = fh.read(n)
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _fail("ckpt.header", name=path.name, why="it is not JSON") from None
+    if not isinstance(header, dict) or len(header) > MAX_TENSORS + 1:
+        raise _fail("ckpt.header", name=path.name, why=f"more than {MAX_TENSORS} tensors")
+    return header
+
+
+def _check_header_shapes(path: Path, header: dict, expected: dict[str, tuple]) -> None:
+    """Every tensor no larger than the reference model's tensor of that name: checked before any is decoded."""
+    # A name outside the contract may be as large as the model's largest tensor (the check after
+    # decoding names it); all of them together no larger than the model plus its positional table.
+    largest = max((_numel(v) for v in expected.values()), default=1)
+    total, budget = 0, sum(_numel(v) for v in expected.values()) + largest
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not isinstance(shape, list) or not all(isinstance(x, int) and x >= 0 for x in shape):
+            raise _fail("ckpt.header", name=path.name, why=f"tensor {name[:60]!r} has no valid shape")
+        size = 1
+        for x in shape:
+            size *= x
+        limit = expected.get(name)
+        total += size
+        if size > (largest if limit is None else max(1, _numel(limit))) or total > budget:
+            got = tuple(shape) if len(shape) <= 8 else f"{len(shape)} dimensions"
+            raise CheckpointError(text("ckpt.tensors", name=path.name), evidence=Evidence(details=[
+                text("ckpt.detail_shape", name=name[:80], got=got, expected=limit)]))
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for x in shape:
+        n *= x
+    return n
+
+
 def read_config(path: str | Path) -> dict:
     """The config in the file's metadata, checked; raises CheckpointError with a clear reason."""
     from safetensors import safe_open
@@ -77,6 +147,7 @@ def read_config(path: str | Path) -> dict:
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise _fail("ckpt.too_large", name=path.name, size_mb=path.stat().st_size >> 20,
                     limit_mb=MAX_CHECKPOINT_BYTES >> 20)
+    read_header(path)  # bounded before safetensors parses it
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
@@ -128,13 +199,13 @@ def load_reference(path: str | Path):
     if (config["src_vocab"], config["tgt_vocab"]) != (src_v, tgt_v):
         raise _fail("ckpt.vocab", src=config["src_vocab"], tgt=config["tgt_vocab"], src_expected=src_v,
                     tgt_expected=tgt_v)
-    d, layers, d_ff = config["d_model"], config["num_layers"], config["d_ff"]
-    size = (src_v + tgt_v) * d + layers * (12 * d * d + 2 * d * d_ff) + d * tgt_v
+    size = parameter_count(config)
     if size > MAX_PARAMETERS:
         raise _fail("ckpt.config_value", key="d_model/num_layers/d_ff", got=f"{size:,d} parameters")
     args = {k: config[k] for k in REQUIRED}
     model = Transformer(**args, dropout=0.0).eval()
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    _check_header_shapes(path, read_header(path), expected)  # nothing oversized is decoded
     state = load_file(str(path))
     optional = {"pos_encoding.pe"}
     missing = sorted(k for k in expected if k not in state and k not in optional)

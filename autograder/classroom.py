@@ -32,6 +32,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+try:  # in the package; as a plain script, escape.py sits beside this file (the workflow checks out both)
+    from .escape import workflow_data, workflow_safe
+except ImportError:
+    from escape import workflow_data, workflow_safe  # type: ignore[no-redef]
+
 CHECK_NAME = "Autograding Tests"  # the check run GitHub Classroom reads (the reporting job's name)
 
 
@@ -75,9 +80,10 @@ def console(result: dict[str, Any]) -> str:
     lines = []
     for t in result.get("tests", []):
         mark = "✅" if t.get("status") == "pass" else "❌"
-        lines.append(f"{mark} {t.get('name')}: {_fmt(float(t.get('score') or 0))}")
+        # Names and messages carry student text: never a workflow command on this job's log.
+        lines.append(f"{mark} {workflow_safe(t.get('name'))}: {_fmt(float(t.get('score') or 0))}")
         if t.get("status") != "pass" and t.get("message"):
-            lines += [f"    {ln}" for ln in str(t["message"]).splitlines()]
+            lines += [f"    {workflow_safe(ln)}" for ln in str(t["message"]).splitlines()]
     total, max_score = points(result)
     lines.append(f"Points {_fmt(total)}/{_fmt(max_score)}")
     return "\n".join(lines)
@@ -176,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(notify_check_run(total, max_score))
     except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:
         # The score is in the log and the summary; GitHub Classroom just does not get it this time.
-        print(f"::warning::could not report the points to GitHub Classroom: {exc}")
+        print(f"::warning::could not report the points to GitHub Classroom: {workflow_data(exc)}")
     return 0
 
 

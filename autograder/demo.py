@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import intake, registry, submissions
+from . import escape, intake, registry, submissions
 from .catalogue import text
 from .course import REPO, generate_release, nbgrader, new_course
 
@@ -145,7 +145,7 @@ def add_feedback_notes(course: Path, grades: dict[tuple[str, str], Grade]) -> li
         if not grade.problems and page.exists():
             written.append(page)
             continue
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in grade.problems)
+        items = "".join(f"<li>{escape.html(p)}</li>" for p in grade.problems)
         note = (f'<div style="border:2px solid #cf222e;padding:8px 12px;margin:12px;font-family:sans-serif">'
                 f"<strong>{html.escape(text('feedback.notes_title'))}</strong><ul>{items}</ul></div>")
         if page.exists():
@@ -199,7 +199,7 @@ def class_table(grades: dict[tuple[str, str], Grade], students: tuple[Student, .
             cells.append("·" if g is None else f"{value:g}")
             total += value or 0.0
             if g and g.problems:
-                notes.append(f"{stage.number}: {g.problems[0]}")
+                notes.append(f"{stage.number}: {escape.workflow_safe(g.problems[0])}")  # student text, on CI's log
         note = "; ".join(notes) or st.story
         rows.append([*cells, f"{total:g}", note if len(note) <= 110 else note[:109] + "…"])
     out += ["Class summary (points per stage; · = not submitted)", *_table(rows)]
@@ -221,7 +221,7 @@ def write_csv(path: Path, grades: dict[tuple[str, str], Grade], students: tuple[
             for s in _stages_of(students):
                 g = grades.get((st.id, s.id))
                 problems += [f"{s.number}: {p}" for p in (g.problems if g else [])]
-            out.writerow([*row, f"{total:g}", " | ".join(problems)])
+            out.writerow([*row, f"{total:g}", escape.csv_cell(" | ".join(problems))])
 
 
 def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print) -> dict[tuple[str, str], Grade]:

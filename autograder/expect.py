@@ -8,6 +8,7 @@ error and where it is) and, when the wrong output matches a known mistake, that 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -68,29 +69,44 @@ def describe(x: Any) -> str:
     return f"a {type(x).__name__}"
 
 
-def excerpt(arr: np.ndarray, index: tuple[int, ...] | None = None, width: int = 4) -> str:
-    """A few values around ``index`` along the last axis, e.g. '[0.25, 0.5, 0.25]' at [0, 1, :]."""
+def excerpt(arr: np.ndarray, index: tuple[int, ...] | None = None, width: int = 4, digits: int = 4) -> str:
+    """A few values around ``index`` along the last axis, e.g. '[0.25, 0.5, 0.25]' at [0, 1, :].
+
+    ``digits`` significant digits per value (see ``digits_to_show``)."""
     if arr.ndim == 0:
-        return _fmt(arr.item())
+        return _fmt(arr.item(), digits)
     if index is None:
         index = (0,) * arr.ndim
     lead = index[:-1]
     row = arr[lead] if lead else arr
     start = max(0, min(index[-1] - width // 2, row.shape[-1] - width))
-    values = ", ".join(_fmt(v) for v in row[start : start + width])
+    values = ", ".join(_fmt(v, digits) for v in row[start : start + width])
     more = " …" if row.shape[-1] > start + width else ""
     where = ", ".join(str(i) for i in lead)
     where = f"[{where}, {start}:{start + width}]" if where else f"[{start}:{start + width}]"
     return f"{where} = [{values}{more}]"
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
     v = float(v)
     if not np.isfinite(v):
         return str(v)
-    return f"{v:.4g}"
+    return f"{v:.{digits}g}"
+
+
+def digits_to_show(expected: np.ndarray, max_error: float) -> int:
+    """Significant digits that make an error of ``max_error`` visible next to ``expected``'s values.
+
+    Four digits hide an eps of 1e-3 instead of 1e-5 ("expected 0.9508 got 0.9508") and a loss of
+    1709.2 against 1709.4; two digits past the first that differs show it, up to float64's 17.
+    """
+    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
+    scale = float(finite.max()) if finite.size else 0.0
+    if not np.isfinite(max_error) or max_error <= 0 or scale <= 0:
+        return 4
+    return int(min(17, max(4, math.ceil(math.log10(scale / max_error)) + 2)))
 
 
 def fail(key: str, *, hint: str | None = None, why: str | None = None, evidence: Evidence | None = None, **params: Any) -> GraderFailure:
@@ -197,16 +213,21 @@ def _raise_values(g, exp, what, wrong, hint, diagnoses, rtol, atol) -> None:
         err = np.where(np.isnan(exp) & np.isnan(g), 0.0, err)
         idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape)) if err.size else ()
         details = [f"max |error| = {_fmt(err[idx])} at index {idx}"] if idx else []
+        digits = digits_to_show(exp, float(err[idx]) if err.size else 0.0)
+        if not idx and err.size:  # a scalar: say by how much it is off, too
+            details = [f"|error| = {_fmt(err[idx])}"]
     else:
         idx = tuple(int(i) for i in np.argwhere(wrong)[0])
         details = [f"{int(wrong.sum())} of {wrong.size} entries differ; the first at index {idx}"]
+        digits = 4
     why = _matching_mistake(g, diagnoses, max(rtol, 1e-5), max(atol, 1e-6))
     raise fail(
         "fail.values",
         what=what,
         hint=hint,
         why=why,
-        evidence=Evidence(expected=excerpt(exp, idx or None), got=excerpt(g, idx or None), details=details),
+        evidence=Evidence(expected=excerpt(exp, idx or None, digits=digits), got=excerpt(g, idx or None, digits=digits),
+                          details=details),
     )
 
 

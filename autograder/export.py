@@ -13,7 +13,9 @@ The export holds what a student may see and nothing else:
   item, and GitHub Classroom gets the points (``autograder/classroom.py``).
 
 Before it returns, the export is audited (:func:`audit`): no solution code, no nbgrader
-solution or hidden-test markers, no hidden grader, no line that only the hidden graders hold.
+solution or hidden-test markers, no hidden grader, no line that only the hidden graders hold;
+and the answer scan (:func:`scan_answers`) grades every def and class that ships under each
+item's contract name: none may score full marks.
 An export that fails the audit is deleted and the command fails.
 """
 
@@ -38,7 +40,7 @@ TEMPLATE = Path(".github") / "student"
 
 # Modules of the engine that only the instructor uses: they read solutions/ or tests/, or write
 # course directories. The student's copy of the package is complete without them.
-INSTRUCTOR_ONLY = {"course.py", "demo.py", "submissions.py", "intake.py", "export.py"}
+INSTRUCTOR_ONLY = {"course.py", "demo.py", "submissions.py", "intake.py", "export.py", "answer_scan.py"}
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 TEXT_SUFFIXES = {".py", ".ipynb", ".md", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".ini", ".json", ".tsv", ".csv", ""}
@@ -166,10 +168,13 @@ def _keep_graders_of(stage_ids: Sequence[str], graders: Path) -> None:
 
 
 def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None, force: bool = False,
-                        repo: Path = REPO, check: bool = True) -> ExportReport:
+                        repo: Path = REPO, check: bool = True, scan: bool = False) -> ExportReport:
     """Write the student repository to ``dest`` and audit it; raises :class:`ExportLeak` if it leaks.
 
     ``check=False`` (for tests of other things) keeps the export and returns the audit's findings.
+    ``scan=True`` (the command's ``--scan-answers``) adds the answer scan (:func:`scan_answers`, tens
+    of seconds a stage). It is opt-in while the public oracles of stages 01-06 still hold answers
+    (issue 10, item 2): on today's course it refuses every export, naming them.
     """
     dest = Path(dest).resolve()
     stage_ids = list(stages) if stages else [s.id for s in registry.STAGES if (repo / "assignments" / s.id).is_dir()]
@@ -203,6 +208,8 @@ def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None
     (dest / "pyproject.toml").write_text(student_pyproject(repo), encoding="utf-8")
 
     problems = audit(dest, repo)
+    if scan:
+        problems += scan_answers(dest, stage_ids)
     if problems and check:
         shutil.rmtree(dest, ignore_errors=True)
         raise ExportLeak("the export was deleted: it would leak\n" + "\n".join(f"  {p}" for p in problems))
@@ -340,6 +347,37 @@ def audit(dest: str | Path, repo: Path = REPO) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+ANSWER_SCAN = Path(__file__).with_name("answer_scan.py")
+SCAN_TIMEOUT_S = 300  # per stage; a scan that cannot finish refuses the export rather than pass it
+
+
+def scan_answers(dest: str | Path, stage_ids: Sequence[str]) -> list[str]:
+    """The answer scan (autograder/answer_scan.py): every def and class of the exported package that
+    scores full marks on an item under its contract name, one line each; a subprocess per stage,
+    run on the export's own package and public graders."""
+    problems = []
+    for sid in stage_ids:
+        try:
+            done = subprocess.run([sys.executable, str(ANSWER_SCAN), str(dest), sid], capture_output=True,
+                                  text=True, timeout=SCAN_TIMEOUT_S, cwd=str(dest),
+                                  start_new_session=True)  # its own process group, apart from ours
+        except subprocess.TimeoutExpired:
+            problems.append(f"answer scan of stage {sid}: did not finish in {SCAN_TIMEOUT_S} s")
+            continue
+        lines = done.stdout.strip().splitlines()
+        try:
+            findings = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+        except ValueError:
+            findings = None
+        if findings is None:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            problems.append(f"answer scan of stage {sid}: failed ({tail})")
+            continue
+        problems += [f"a working answer: {f['name']}() in {f['file']} scores full marks on {f['item']} "
+                     f"(as {f['as']})" for f in findings]
+    return problems
+
+
 def actionlint(paths: Iterable[str | Path]) -> subprocess.CompletedProcess:
     """Run actionlint (with shellcheck where it is installed) on workflow files."""
     bindir = Path(sys.executable).parent
@@ -353,7 +391,8 @@ def actionlint(paths: Iterable[str | Path]) -> subprocess.CompletedProcess:
 
 def main(args) -> int:
     try:
-        report = export_student_repo(args.dest, stages=args.stage, force=args.force)
+        report = export_student_repo(args.dest, stages=args.stage, force=args.force,
+                                     scan=getattr(args, "scan_answers", False))
     except (FileExistsError, ValueError, registry.UnknownItem) as exc:
         print(f"export-student-repo: {exc}", file=sys.stderr)
         return 2
@@ -362,7 +401,7 @@ def main(args) -> int:
         return 1
     print(f"Student repository written to {report.dest}: {report.files} files, {report.bytes / 1024:.0f} KiB, "
           f"stages {', '.join(report.stages)}.")
-    print("Audit passed: no solution code, no hidden grader, no hidden-only line.")
+    print("Audit passed: no solution code, no hidden grader, no hidden-only line, no working answer.")
     lint = None
     try:
         lint = actionlint([report.dest / ".github" / "workflows" / "grade.yml"])

@@ -68,7 +68,3 @@ class ForbiddenCall(GraderFailure):
 
     It scores zero for the whole item, whatever else passed.
     """
-
-
-class GraderBug(Exception):
-    """A grader itself broke: the instructor must look, the student is not blamed."""

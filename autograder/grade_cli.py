@@ -44,6 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from . import batch
     from .catalogue import text
+    from .escape import markdown_text, workflow_safe  # student text on CI's log and job summary
     from .sandbox.cage import CageError, Limits
 
     limits = Limits(call_seconds=args.time_limit, memory_mb=args.memory_mb,
@@ -55,17 +56,17 @@ def main(args: argparse.Namespace) -> int:
                            gradebook=None if args.no_gradebook else args.gradebook,
                            progress=not args.quiet and sys.stderr.isatty(), log=log)
     except (ValueError, CageError) as exc:
-        print(f"grade: {exc}", file=sys.stderr)
+        print(f"grade: {workflow_safe(exc)}", file=sys.stderr)
         return 2
     for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {workflow_safe(w)}", file=sys.stderr)  # warnings name student folders
     if report.discovered == 0:
         print("grade: no submissions found (expected <student>/<assignment>/*.ipynb).", file=sys.stderr)
         return 2
     print(text("batch.summary", n=report.graded, seconds=report.seconds, skipped=report.skipped,
                failed=len(report.failed)))
     for o in report.failed:
-        print(f"  could not grade {o.key}: {o.error}")
+        print(f"  could not grade {workflow_safe(o.key)}: {workflow_safe(o.error)}")
     if report.csv:
         print(f"  class CSV:  {report.csv}")
     print(f"  reports:    {Path(args.out) / '<student>' / '<assignment>'}/results.json, report.md, classroom.json")
@@ -82,5 +83,5 @@ def main(args: argparse.Namespace) -> int:
             for s in subs:
                 r = outputs.read_submission(Path(args.out), s.student, s.assignment)
                 if r is not None:
-                    fh.write(f"### {s.student}\n\n{outputs.markdown(r)}\n")
+                    fh.write(f"### {markdown_text(s.student)}\n\n{outputs.markdown(r)}\n")
     return 1 if report.failed else 0

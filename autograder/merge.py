@@ -22,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import outputs, registry
+from . import escape, outputs, registry
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -85,7 +85,7 @@ def feedback_files(out: str | Path, results: list[outputs.SubmissionResult]) -> 
         rs.sort(key=lambda r: order.get(r.assignment, len(order)))
         total = round(sum(r.score for r in rs), 2)
         max_total = sum(r.max_score for r in rs)
-        text = [f"# Feedback for {student}: {total:g} / {max_total:g} points", ""]
+        text = [f"# Feedback for {escape.markdown_text(student)}: {total:g} / {max_total:g} points", ""]
         text += [outputs.markdown(r).rstrip() + "\n" for r in rs]
         path = Path(out) / "feedback" / f"{student}.md"
         path.parent.mkdir(parents=True, exist_ok=True)

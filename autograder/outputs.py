@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import registry
+from . import escape, registry
 from .catalogue import text
 from .failures import Evidence
 from .registry import Item
@@ -57,6 +57,11 @@ class SubmissionResult:
     duration_s: float = 0.0
     graded_at: float = field(default_factory=time.time)
 
+    def __post_init__(self) -> None:
+        # Notes quote student errors and names (the data boundary, as in results.py). The
+        # student id stays as it is: it names the submission's folder; renderers escape it.
+        self.notes = [escape.clean(n) for n in self.notes]
+
     @property
     def score(self) -> float:
         return round(sum(r.score for r in self.items), 2)
@@ -77,7 +82,7 @@ class SubmissionResult:
             "duration_s": round(self.duration_s, 3),
             "graded_at": self.graded_at,
             "isolation": self.isolation,
-            "notes": list(self.notes),
+            "notes": [escape.clean(n) for n in self.notes],
             "items": [r.to_json() | {"incomplete": r.incomplete} for r in self.items],
         }
 
@@ -97,9 +102,23 @@ class SubmissionResult:
 
 
 # --- per submission ---------------------------------------------------------------------------
-def _grader_share(r: ItemResult, g: GraderResult) -> float:
+SHARE_DECIMALS = 4  # results.json's per-test points
+
+
+def _grader_shares(r: ItemResult) -> list[float]:
+    """Each grader's part of the item's points, rounded so that the parts add up exactly.
+
+    Largest remainder in units of 10^-SHARE_DECIMALS: rounding each part alone gave 9.9996
+    for three equal checks of 10 points, and Gradescope adds the parts.
+    """
+    unit = 10 ** SHARE_DECIMALS
     total = sum(x.weight for x in r.graders) or 1.0
-    return r.max_points * g.weight / total
+    exact = [r.max_points * unit * g.weight / total for g in r.graders]
+    parts = [int(x) for x in exact]
+    short = round(r.max_points * unit) - sum(parts)
+    for i in sorted(range(len(exact)), key=lambda i: (parts[i] - exact[i], i))[:max(short, 0)]:
+        parts[i] += 1
+    return [p / unit for p in parts]
 
 
 def _zeroed(r: ItemResult) -> bool:
@@ -119,31 +138,33 @@ def _grader_output(g: GraderResult) -> str:
         lines.append(f"{text('report.likely')}: {g.misconception}")
     if g.hint:
         lines.append(f"{text('report.hint')}: {g.hint}")
-    return "\n".join(x for x in lines if x)
+    # One line per part: a student's newline cannot forge a line of the test's output.
+    return "\n".join(escape.one_line(x) for x in lines if x)
 
 
 def gradescope(result: SubmissionResult) -> dict[str, Any]:
     tests = []
     for r in result.items:
         zero = _zeroed(r)
-        prefix = "\n".join(r.notes)
-        for n, g in enumerate(r.graders, start=1):
-            share = _grader_share(r, g)
+        prefix = "\n".join(escape.one_line(n) for n in r.notes)
+        for n, (g, share) in enumerate(zip(r.graders, _grader_shares(r)), start=1):
             hidden = g.visibility == "hidden"
             output = "\n".join(x for x in (prefix if zero else "", _grader_output(g)) if x)
             tests.append({
                 "name": f"{r.item.title}: {g.title}" + (f" {text('report.hidden_note')}" if hidden else ""),
                 "number": f"{r.item.id}.{n}",
-                "score": 0.0 if zero or not g.passed else round(share, 4),
-                "max_score": round(share, 4),
+                "score": 0.0 if zero or not g.passed else share,
+                "max_score": share,
                 "status": "passed" if g.passed and not zero else "failed",
                 "output": output,
+                "output_format": "text",  # student text: shown as typed, never rendered as Markdown/HTML
                 "visibility": "after_published" if hidden else "visible",
                 "tags": [r.item.id],
             })
         if not r.graders:  # nothing ran (hidden graders missing, a grader bug)
             tests.append({"name": r.item.title, "number": f"{r.item.id}.0", "score": 0.0,
-                          "max_score": r.max_points, "status": "failed", "output": prefix, "visibility": "visible",
+                          "max_score": r.max_points, "status": "failed", "output": prefix, "output_format": "text",
+                          "visibility": "visible",
                           "tags": [r.item.id]})
     return {
         "score": result.score,
@@ -173,8 +194,11 @@ def markdown(result: SubmissionResult) -> str:
     stage = registry.stage(result.assignment)
     lines = [f"## {stage.title} (`{result.assignment}`): {result.score:g} / {result.max_score:g} points", ""]
     if result.isolation:
-        lines += [f"> {text('batch.isolation', level=result.isolation.get('level', '?'), description=result.isolation.get('description', ''))}", ""]
-    lines += [f"- {n}" for n in result.notes]
+        iso = text("batch.isolation", level=result.isolation.get("level", "?"),
+                   description=result.isolation.get("description", ""))
+        lines += [f"> {escape.one_line(iso)}", ""]  # the grading machine's words, not a student's: one line
+    # Notes quote student errors and file names: escaped, one line each (see autograder/escape.py).
+    lines += [f"- {escape.markdown_text(n)}" for n in result.notes]
     if result.notes:
         lines.append("")
     # A blank line before the table, or Markdown renders it as part of the quote or the list.
@@ -237,7 +261,7 @@ def class_csv(results: Iterable[SubmissionResult]) -> str:
     max_total = sum(registry.max_points(a) for a in assignments)
     for student in sorted(by_student):
         subs = by_student[student]
-        row = [student]
+        row = [escape.csv_cell(student)]
         for i in items:
             r = subs.get(i.stage)
             score = next((x.score for x in r.items if x.item.id == i.id), None) if r else None
@@ -246,7 +270,8 @@ def class_csv(results: Iterable[SubmissionResult]) -> str:
         total = sum(r.score for r in subs.values())
         levels = sorted({r.isolation.get("level", "") for r in subs.values()} - {""})
         notes = [f"{registry.stage(a).number}: {n}" for a, r in sorted(subs.items()) for n in r.notes]
-        row += [f"{round(total, 2):g}", f"{max_total:g}", "+".join(levels), " | ".join(notes)]
+        row += [f"{round(total, 2):g}", f"{max_total:g}", escape.csv_cell("+".join(levels)),
+                escape.csv_cell(" | ".join(notes))]
         out.writerow(row)
     return buf.getvalue()
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import textwrap
 from collections.abc import Sequence
 
+from . import escape
 from .catalogue import text
 from .results import GraderResult, ItemResult
 
@@ -16,7 +16,8 @@ WIDTH = 100  # a notebook's output area without horizontal scrolling
 
 
 def _wrapped(sentence: str, indent: str) -> list[str]:
-    return textwrap.wrap(sentence, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+    # one_line: a student's newline shows as ⏎ and can never start a line of the report.
+    return textwrap.wrap(escape.one_line(sentence), WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
                          break_long_words=False, break_on_hyphens=False) or [indent]
 
 
@@ -24,9 +25,9 @@ def _failure_lines(g: GraderResult, indent: str) -> list[str]:
     lines = _wrapped(g.message, indent)
     if g.evidence:
         if g.evidence.expected or g.evidence.got:
-            lines.append(f"{indent}{text('report.expected')}: {g.evidence.expected}")
-            lines.append(f"{indent}{text('report.got')}:      {g.evidence.got}")
-        lines += [f"{indent}{d}" for d in g.evidence.details]
+            lines.append(f"{indent}{text('report.expected')}: {escape.one_line(g.evidence.expected)}")
+            lines.append(f"{indent}{text('report.got')}:      {escape.one_line(g.evidence.got)}")
+        lines += [f"{indent}{escape.one_line(d)}" for d in g.evidence.details]
     if g.misconception:
         lines += _wrapped(f"{text('report.likely')}: {g.misconception}", indent)
     if g.hint:
@@ -69,12 +70,13 @@ def items_markdown(results: Sequence[ItemResult]) -> str:
     out.append(f"| **total** | **{total:g} / {sum(r.max_points for r in results):g}** | |")
     for r in results:
         if r.score < r.max_points:
-            out += ["", f"### {r.item.title} (`{r.item.id}`)", "", "```text", item_text(r), "```"]
+            # A fence no line of the report can close: student text stays inside the block.
+            out += ["", f"### {r.item.title} (`{r.item.id}`)", "", escape.markdown_code(item_text(r), "text")]
     return "\n".join(out) + "\n"
 
 
 def score_badge_html(result: ItemResult) -> str:
     full = result.score >= result.max_points
     colour = "#1a7f37" if full else ("#9a6700" if result.score > 0 else "#cf222e")
-    label = html.escape(f"{result.score:g} / {result.max_points:g} points")
+    label = escape.html(f"{result.score:g} / {result.max_points:g} points")
     return f'<span style="font-weight:600;color:{colour}">{label}</span>'

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .escape import clean
 from .failures import Evidence
 from .registry import Item
+
+
+_TEXT_FIELDS = frozenset({"message", "hint", "misconception"})
+
+
+def _clean_opt(s: str | None) -> str | None:
+    return None if s is None else clean(s)
 
 
 @dataclass
@@ -24,6 +32,17 @@ class GraderResult:
     forbidden: bool = False
     missing: bool = False  # the student's definition was not found (missing, renamed, or an earlier cell crashed)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The data boundary: messages and evidence carry student text (their exceptions, their
+        # output, their names). Cleaned whenever they are set (the runner fills them in after
+        # construction), every report and stored result is free of control characters, ANSI
+        # escapes, bidi overrides and lone surrogates; renderers escape the rest per format.
+        if name in _TEXT_FIELDS:
+            value = _clean_opt(value)
+        elif name == "evidence" and value is not None:
+            value = Evidence(clean(value.expected), clean(value.got), [clean(d) for d in value.details])
+        super().__setattr__(name, value)
+
     @property
     def passed(self) -> bool:
         return self.status == "passed"
@@ -35,6 +54,9 @@ class ItemResult:
     graders: list[GraderResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # engine-level messages (hidden graders missing, ...)
     incomplete: bool = False  # some graders that should have run could not
+
+    def __post_init__(self) -> None:
+        self.notes = [clean(n) for n in self.notes]  # notes quote student errors (see GraderResult)
 
     @property
     def max_points(self) -> float:
@@ -59,7 +81,7 @@ class ItemResult:
             "stage": self.item.stage,
             "score": self.score,
             "max_score": self.max_points,
-            "notes": list(self.notes),
+            "notes": [clean(n) for n in self.notes],  # appended to after construction too
             "graders": [
                 {k: v for k, v in asdict(g).items() if v not in (None, "", [])} for g in self.graders
             ],

@@ -20,7 +20,7 @@ import pytest
 
 from . import registry
 from .catalogue import text
-from .failures import ForbiddenCall, GraderFailure, MissingDefinition
+from .failures import ForbiddenCall, GraderFailure, MissingDefinition, StudentTimeout
 from .results import GraderResult, ItemResult
 
 GRADERS_DIR = Path(__file__).parent / "graders"
@@ -38,6 +38,10 @@ class _GradingPlugin:
         self.item_ids = item_ids
         self.results: list[GraderResult] = []
         self.broken: list[str] = []  # collection errors: grader bugs
+        # Items whose time ran out: the first time-out ends the item (issue 11, item 7), so an
+        # infinite loop costs that item one time limit, not one per grader, and a check cell
+        # stays far below nbgrader's cell limit. Maps item id -> graders not run since.
+        self.timed_out: dict[str, int] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grader(item, title, weight=1.0): a grader of a registry item")
@@ -49,6 +53,12 @@ class _GradingPlugin:
     def student(self, request: pytest.FixtureRequest) -> Any:
         item = registry.item(request.node.get_closest_marker("grader").args[0])
         return self._student.for_item(item.forbidden)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        mark = item.get_closest_marker("grader")
+        if mark and mark.args[0] in self.timed_out:
+            raise _ItemOutOfTime()  # recorded as failed without running the grader
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         keep, drop = [], []
@@ -68,7 +78,17 @@ class _GradingPlugin:
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and report.failed):
-            self.results.append(_to_result(item, call))
+            result = _to_result(item, call)
+            exc = call.excinfo.value if call.excinfo else None
+            if isinstance(exc, _ItemOutOfTime):
+                self.timed_out[result.item] += 1
+            elif isinstance(exc, StudentTimeout):
+                self.timed_out.setdefault(result.item, 0)
+            self.results.append(result)
+
+
+class _ItemOutOfTime(Exception):
+    """Raised in place of a grader whose item already ran out of time (never a student's exception)."""
 
 
 def _to_result(item: pytest.Item, call: pytest.CallInfo) -> GraderResult:
@@ -84,6 +104,9 @@ def _to_result(item: pytest.Item, call: pytest.CallInfo) -> GraderResult:
     )
     exc = call.excinfo.value if call.excinfo else None
     if exc is None:
+        return result
+    if isinstance(exc, _ItemOutOfTime):  # one message for the item: a note, not one line per grader
+        result.status = "failed"
         return result
     if isinstance(exc, GraderFailure):
         result.status = "failed"
@@ -171,6 +194,9 @@ def run_items(student: Any, item_ids: Iterable[str], *, hidden: bool = False) ->
         code = pytest.main(args, plugins=[plugin])
     for g in plugin.results:
         results[g.item].graders.append(g)
+    for item_id, skipped in plugin.timed_out.items():
+        if skipped:
+            results[item_id].notes.append(text("report.item_out_of_time", n=skipped))
     if plugin.broken or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         reason = "; ".join(plugin.broken) or f"pytest exit code {int(code)}"
         for r in results.values():

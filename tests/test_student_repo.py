@@ -32,7 +32,7 @@ def fake_github():
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    return export_student_repo(tmp_path_factory.mktemp("export") / "student-repo", check=False)
+    return export_student_repo(tmp_path_factory.mktemp("export") / "student-repo", check=False, scan=False)
 
 
 def _files(root: Path) -> set[str]:
@@ -84,14 +84,15 @@ def test_the_strict_export_refuses_a_leak_and_deletes_what_it_wrote(tmp_path):
         if (REPO / part).is_dir():
             shutil.copytree(REPO / part, course / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", course)
-    report = export_student_repo(tmp_path / "clean", repo=course)  # the course exports...
+    # The answer scan (tests/test_answer_scan.py) is left out here: this test is the text audit's.
+    report = export_student_repo(tmp_path / "clean", repo=course, scan=False)  # the course exports...
     assert report.leaks == [] and (tmp_path / "clean/README.md").is_file()
     # ...and one whose public graders hold a reference function is refused
     code = next(c for w, c in solution_regions(course) if "return" in c)
     body = "\n".join("    " + ln.strip() for ln in code.splitlines() if ln.strip())
     (course / "autograder/graders/public/helpers.py").write_text(f"import numpy as np\n\n\ndef f(x, axis=-1):\n{body}\n")
     with pytest.raises(ExportLeak) as exc:
-        export_student_repo(tmp_path / "out", repo=course)
+        export_student_repo(tmp_path / "out", repo=course, scan=False)
     assert "autograder/graders/public/helpers.py" in str(exc.value) and not (tmp_path / "out").exists()
 
 
@@ -174,8 +175,8 @@ def test_export_refuses_a_non_empty_folder_and_force_keeps_git(tmp_path, monkeyp
     (dest / ".git").mkdir(parents=True)
     (dest / "old.txt").write_text("stale")
     with pytest.raises(FileExistsError):
-        export_student_repo(dest, stages=[S1])
-    report = export_student_repo(dest, stages=[S1], force=True)
+        export_student_repo(dest, stages=[S1], scan=False)
+    report = export_student_repo(dest, stages=[S1], force=True, scan=False)
     assert (dest / ".git").is_dir() and not (dest / "old.txt").exists()
     assert report.stages == [S1] and not (dest / "assignments" / S2).exists()
     with pytest.raises(registry.UnknownItem):
@@ -194,7 +195,7 @@ def test_an_export_of_early_stages_holds_no_later_stages_graders(tmp_path):
     """Later graders carry answers to earlier stages (trusted blocks, the stage-07 model): an export
     of stages 01-03 ships only what their public graders import."""
     early = [s.id for s in registry.STAGES[:3]]
-    graders = export_student_repo(tmp_path / "early", stages=early).dest / "autograder/graders"
+    graders = export_student_repo(tmp_path / "early", stages=early, scan=False).dest / "autograder/graders"
     assert sorted(p.name for p in (graders / "public").glob("test_*.py")) == [f"test_{s}.py" for s in early]
     assert sorted(p.name for p in graders.glob("*.py")) == ["__init__.py", "oracles.py", "torch_oracles.py"]
 
@@ -217,7 +218,7 @@ def test_the_colab_setup_cell_fits_the_export(exported):
 @pytest.mark.slow
 def test_the_student_workflow_grades_a_push_and_reports_to_classroom(tmp_path, fake_github):
     # two stages keep it quick: the workflow grades whatever stages the repository holds
-    root = export_student_repo(tmp_path / "student-repo", stages=[S1, S2], check=False).dest
+    root = export_student_repo(tmp_path / "student-repo", stages=[S1, S2], check=False, scan=False).dest
     for kind, sid in (("mutant", S1), ("reference", S2)):
         nb = root / "assignments" / sid / registry.stage(sid).notebook
         solution = submissions.load(REPO / "solutions" / sid / nb.name)
@@ -252,7 +253,7 @@ def test_the_student_workflow_grades_a_push_and_reports_to_classroom(tmp_path, f
     # the report job: no checkout of the student's code but classroom.py, then the points to the check run
     wf_report = wf["jobs"]["report"]
     checkout = wf_report["steps"][0]
-    assert checkout["with"]["sparse-checkout"] == "autograder/classroom.py"
+    assert checkout["with"]["sparse-checkout"].split() == ["autograder/classroom.py", "autograder/escape.py"]
     report = run_step(step(wf, "report", "Report the points"), cwd=root, env={
         "RESULT": graded.outputs["result"], "GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "course/ada-work",
         "GITHUB_RUN_ID": "42", "GITHUB_API_URL": fake_github.url})

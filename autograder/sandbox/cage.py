@@ -48,6 +48,7 @@ STAGED = {
     "autograder/student.py": "student.py",
     "autograder/failures.py": "failures.py",
     "autograder/catalogue.py": "catalogue.py",
+    "autograder/policy.py": "policy.py",  # the static policy student.py applies before code runs
     "autograder/graders/oracles.py": "graders/oracles.py",
     "autograder/graders/torch_oracles.py": "graders/torch_oracles.py",
     "autograder/graders/transformer_oracles.py": "graders/transformer_oracles.py",  # blocks' formula
@@ -340,6 +341,10 @@ class ZygoteDied(RuntimeError):
     pass
 
 
+class SlotUnusable(CageError):
+    """A worker could not start because of the machine's state: a grading infrastructure error."""
+
+
 @dataclass
 class Child:
     pid: int
@@ -370,6 +375,7 @@ class Zygote:
         self.host_root: str | None = None  # the worker's working area outside bubblewrap
         self._pending = False
         self._errlog: Any = None
+        self.cuda_devices = 0  # GPUs the zygote saw before any student code ran (its ready message)
 
     @property
     def alive(self) -> bool:
@@ -427,6 +433,7 @@ class Zygote:
         if msg.get("op") != "ready":
             self.close()
             raise CageError(f"the sandboxed worker did not start: {msg}")
+        self.cuda_devices = max(0, int(msg.get("cuda_devices") or 0))
         self._pending = False
 
     def _stderr_tail(self) -> str:
@@ -451,13 +458,12 @@ class Zygote:
             raise ZygoteDied(f"the worker parent stopped answering ({exc})") from None
 
     def spawn(self, files: list[tuple[str, bytes]], env: dict[str, str] | None = None) -> Child:
+        """A fresh child; its files go to it over its own socket, never through the zygote."""
         if not self.alive:
             raise ZygoteDied("the worker parent is not running")
-        table = [[name, i] for i, (name, _) in enumerate(files)]
         try:
             self.control.settimeout(60)
-            protocol.send(self.control, {"op": "spawn", "files": table, "limits": self.limits.for_child(),
-                                         "env": env or {}}, [data for _, data in files])
+            protocol.send(self.control, {"op": "spawn", "limits": self.limits.for_child(), "env": env or {}})
             _, fds, _, _ = socket.recv_fds(self.control, 1, 1)
             msg, _ = protocol.recv(self.control)
         except (EOFError, OSError, protocol.ProtocolError) as exc:
@@ -468,7 +474,19 @@ class Zygote:
                 os.close(f)
             self.close()
             raise ZygoteDied("the worker parent did not hand over a worker")
-        return Child(int(msg["pid"]), socket.socket(fileno=fds[0]))
+        child = Child(int(msg["pid"]), socket.socket(fileno=fds[0]))
+        try:
+            child.sock.settimeout(60)
+            protocol.send(child.sock, {"op": "files", "files": [[name, i] for i, (name, _) in enumerate(files)]},
+                          [data for _, data in files])
+            reply, _ = protocol.recv(child.sock, max_buffers=0)
+        except (EOFError, OSError, protocol.ProtocolError) as exc:
+            reply = {"infra": f"the new worker did not take the submission's files ({exc})"}
+        if reply.get("ok") is not True:  # the slot's state, not the student's: replace the slot
+            self.end(child)
+            self.close()
+            raise SlotUnusable(f"the sandboxed worker could not start: {str(reply.get('infra'))[:300]}")
+        return child
 
     def end(self, child: Child) -> dict[str, Any]:
         """Kill the child and whatever it left behind; how it ended ({'how': 'exit'|'signal', ...})."""
@@ -477,9 +495,12 @@ class Zygote:
         except OSError:
             pass
         try:
-            return self._request({"op": "end", "pid": child.pid}, timeout=60)
+            status = self._request({"op": "end", "pid": child.pid}, timeout=60)
         except ZygoteDied:
             return {"how": "unknown"}
+        if status.get("clean") is not True:  # something of this submission survived: a fresh slot
+            self.close()
+        return status
 
     def close(self) -> None:
         if self.control is not None:
@@ -520,15 +541,6 @@ class Zygote:
 
 def kill_user(uid: int) -> None:
     """Kill every process of ``uid`` (a sandbox user id) from outside; for the ``rlimits`` level."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            from .worker import kill_own_processes
+    from .worker import kill_user as kill
 
-            kill_own_processes()
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    kill(uid)

@@ -38,7 +38,7 @@ from ..catalogue import text
 from ..failures import Evidence, GraderFailure, StudentCodeError, StudentTimeout
 from ..student import DEFAULT_TIME_LIMIT_S
 from . import protocol
-from .cage import Child, Limits, Zygote, ZygoteDied
+from .cage import Child, Limits, SlotUnusable, Zygote, ZygoteDied
 
 _FAILURES = {cls.__name__: cls for cls in (
     failures.GraderFailure, failures.StudentCodeError, failures.MissingDefinition,
@@ -91,6 +91,7 @@ class SubmissionWorker:
         self.load_errors: list[str] = []
         self.events: list[str] = []  # what went wrong with workers, for the report's notes
         self.spent: dict[str, float] = {}  # seconds used by each function (or class), by name
+        self.infra: str = ""  # why a worker could not start because of the machine (not the student)
 
     # -- life cycle ---------------------------------------------------------------------------
     def _start(self) -> None:
@@ -107,6 +108,11 @@ class SubmissionWorker:
             except ZygoteDied:
                 if attempt:
                     raise
+            except SlotUnusable as exc:  # the slot was replaced; a second failure is the machine's
+                if attempt:
+                    self.infra = str(exc)
+                    self.fatal = GraderFailure(self.infra)
+                    raise WorkerGone(self.fatal) from None
         self.generation += 1
         budget = max(1.0, self.limits.cell_seconds * max(1, len(self.cells)) + 10)
         try:
@@ -157,17 +163,21 @@ class SubmissionWorker:
                                                  seconds=seconds if seconds is not None else round(timeout, 1))),
                              text("sandbox.event.timeout", name=label, seconds=round(timeout, 1))) from None
         except protocol.ProtocolError as exc:
-            self._stop(killed_for=text("sandbox.event.garbled", name=label))
+            garbled = self.garbled(label)
             if "too large" in str(exc):
                 raise WorkerGone(StudentCodeError(text("sandbox.too_large", name=label, mb=self.limits.reply_mb))) from None
-            raise WorkerGone(StudentCodeError(text("sandbox.died", name=label, reason=text("sandbox.reason.protocol"))),
-                             text("sandbox.reason.protocol")) from None
+            raise WorkerGone(garbled, text("sandbox.reason.protocol")) from None
         except (EOFError, OSError):
             status = self._stop()
             reason = self._explain(status)
             if note:
                 self.events.append(text("sandbox.event.died", name=label, reason=reason))
             raise WorkerGone(StudentCodeError(text("sandbox.died", name=label, reason=reason)), reason) from None
+
+    def garbled(self, label: str) -> StudentCodeError:
+        """The worker sent something that is not an answer: stop it; the failure to report."""
+        self._stop(killed_for=text("sandbox.event.garbled", name=label))
+        return StudentCodeError(text("sandbox.died", name=label, reason=text("sandbox.reason.protocol")))
 
     def _explain(self, status: Mapping[str, Any]) -> str:
         if status.get("how") == "exit":
@@ -210,8 +220,7 @@ class SubmissionWorker:
         if "failure" in reply:
             raise _failure(reply["failure"])
         if reply.get("ok") is not True:
-            self._stop(killed_for=text("sandbox.event.garbled", name=label))
-            raise StudentCodeError(text("sandbox.died", name=label, reason=text("sandbox.reason.protocol")))
+            raise self.garbled(label)
         return reply, bufs
 
 
@@ -273,9 +282,14 @@ class SandboxStudent:
         return RemoteTrustedObject(self, label, self._make("trusted", label, args, kwargs, factory=qualified))
 
     def cuda_available(self) -> bool:
-        """Whether the student's code can use a GPU: the worker's torch answers (a sandbox may have none)."""
-        reply, _ = self.worker.request({"op": "cuda"}, timeout=self._deadline(), label="cuda")
-        return reply.get("cuda") is True
+        """Whether the student's code can use a GPU, decided on the trusted side only: the GPUs the
+        zygote counted before any student code ran (a sandbox may have none), and this process's
+        own view. Nothing the worker says later counts (student code may patch its torch)."""
+        if self.worker.zygote.cuda_devices <= 0:
+            return False
+        from ..student import machine_cuda_devices
+
+        return machine_cuda_devices() > 0
 
     def build(self, name: str, *args: Any, trusted: Mapping[str, Any] | None = None, **kwargs: Any) -> RemoteModuleHandle:
         return RemoteModuleHandle(self, name, self._make("build", name, args, kwargs, trusted=trusted_names(trusted)))
@@ -304,8 +318,7 @@ class SandboxStudent:
             for where, new in reply.get("mutated", []):
                 _write_back(args, kwargs, where, protocol.decode(new, bufs))
         except protocol.ProtocolError:
-            self.worker._stop(killed_for=text("sandbox.event.garbled", name=label))
-            raise StudentCodeError(text("sandbox.died", name=label, reason=text("sandbox.reason.protocol"))) from None
+            raise self.worker.garbled(label) from None
         return value
 
 
@@ -385,9 +398,7 @@ class RemoteTrustedObject(protocol.Reference):
         try:
             return protocol.decode(reply.get("value"), bufs)
         except protocol.ProtocolError:
-            owner.worker._stop(killed_for=text("sandbox.event.garbled", name=self.label))
-            raise StudentCodeError(text("sandbox.died", name=self.label,
-                                        reason=text("sandbox.reason.protocol"))) from None
+            raise owner.worker.garbled(self.label) from None
 
 
 class RemoteModuleHandle:

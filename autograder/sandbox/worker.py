@@ -53,21 +53,15 @@ def _prctl(option: int, arg: int) -> None:
 
 
 class _Sink:
-    """Where the student's stray prints go: counted, kept up to a small size, never blocking."""
+    """Where the student's stray prints go: counted, never kept, never blocking."""
 
-    def __init__(self, keep: int = 4096) -> None:
-        self.keep = keep
-        self.kept: list[str] = []
-        self.size = 0
+    def __init__(self) -> None:
         self.written = 0
 
     def write(self, s: Any) -> int:
-        s = str(s)
-        self.written += len(s)
-        if self.size < self.keep:
-            self.kept.append(s[: self.keep - self.size])
-            self.size += len(self.kept[-1])
-        return len(s)
+        n = len(str(s))
+        self.written += n
+        return n
 
     def flush(self) -> None:
         pass
@@ -145,6 +139,7 @@ class Zygote:
         self.uid = uid  # -1: keep ours
         self.work_root = work_root
         self.children: dict[int, str] = {}  # pid -> its work directory
+        self.baseline: set[str] = set()  # what the work area held before any submission (kept)
         self.statuses: dict[int, dict[str, Any]] = {}  # pid -> how it ended
 
     def serve(self) -> None:
@@ -152,20 +147,26 @@ class Zygote:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         t0 = time.perf_counter()
         _preload(self.warm)
-        import numpy
-
+        self.baseline = set(os.listdir(self.work_root))
+        # Facts about the machine, recorded before any student code ran (the grader trusts these,
+        # never a worker's later answer). NVML's count, so that no CUDA context exists at fork time.
         torch = sys.modules.get("torch")
-        protocol.send(self.control, {"op": "ready", "pid": os.getpid(), "preload_s": time.perf_counter() - t0,
-                                     "python": sys.version.split()[0], "numpy": numpy.__version__,
-                                     "torch": getattr(torch, "__version__", None)})
+        devices = 0
+        try:
+            devices = int(torch.cuda.device_count()) if torch is not None and torch.backends.cuda.is_built() else 0
+        except Exception:
+            devices = 0
+        protocol.send(self.control, {"op": "ready", "preload_s": time.perf_counter() - t0,
+                                     "cuda_devices": devices})
         while True:
             try:
-                msg, bufs = protocol.recv(self.control)
+                # No buffers at all: a submission's bytes must never enter this long-lived process.
+                msg, _ = protocol.recv(self.control, max_json=1 << 20, max_buffers=0)
             except (EOFError, OSError, protocol.ProtocolError):
                 break
             op = msg.get("op")
             if op == "spawn":
-                self._spawn(msg, bufs)
+                self._spawn(msg)
             elif op == "end":
                 status = self._end(int(msg["pid"]))
                 protocol.send(self.control, {"op": "ended", **status})
@@ -177,17 +178,17 @@ class Zygote:
             self._end(pid)
         os._exit(0)
 
-    def _spawn(self, msg: dict[str, Any], bufs: list[memoryview]) -> None:
+    def _spawn(self, msg: dict[str, Any]) -> None:
+        """Fork a child for one submission. Its files never pass through here: the grader sends
+        them to the child over the child's own socket, after the fork (see ``_receive_files``)."""
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        files = [(str(name), bytes(bufs[i])) for name, i in msg.get("files", [])]
         workdir = tempfile.mkdtemp(prefix="sub-", dir=self.work_root) if self.uid < 0 else ""
         pid = os.fork()
         if pid == 0:  # the child
             try:
                 self.control.close()
                 parent_end.close()
-                _child(child_end, self.uid, self.work_root, workdir, files, msg.get("limits", {}),
-                       msg.get("env", {}))
+                _child(child_end, self.uid, self.work_root, workdir, msg.get("limits", {}), msg.get("env", {}))
             finally:
                 os._exit(70)
         child_end.close()
@@ -221,9 +222,11 @@ class Zygote:
         status = self.statuses.pop(pid, {"how": "unknown"})
         status["exited_alone"] = exited_alone
         self.statuses.clear()
-        workdir = self.children.pop(pid, "")
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+        self.children.pop(pid, "")
+        # Everything written outside the work area's first entries goes, not only ``sub-*``: a
+        # student that fills /tmp must not leave the next submission of this slot without space.
+        _clear(self.work_root, self.baseline)
+        status["clean"] = self._is_clean()
         return status
 
     def _collect(self, *, block: bool, until: int | None = None) -> None:
@@ -243,21 +246,23 @@ class Zygote:
                 return
 
     def _kill_uid(self) -> None:
-        """Kill every process of the sandbox's user id (ours alone), then remove its directories."""
+        """Kill every process of the sandbox's user id (ours alone) and remove what it wrote here."""
         reaper = os.fork()
         if reaper == 0:
-            try:
-                os.setgroups([])
-                os.setgid(self.uid)
-                os.setuid(self.uid)
-                kill_own_processes()
-                for entry in os.scandir(self.work_root):
-                    if entry.name.startswith("sub-"):
-                        shutil.rmtree(entry.path, ignore_errors=True)
-            finally:
-                os._exit(0)
+            as_user(self.uid, lambda: (kill_own_processes(), _clear(self.work_root, self.baseline)))
         self._collect(block=True, until=reaper)
         self.statuses.pop(reaper, None)
+
+    def _is_clean(self) -> bool:
+        """Nothing of the last submission is left: no process, no file in the shared work area."""
+        if self.uid >= 0 and _live_processes_of(self.uid):
+            return False
+        if self.uid < 0 and _children_of(os.getpid()):
+            return False
+        try:
+            return set(os.listdir(self.work_root)) <= self.baseline
+        except OSError:
+            return False
 
     def _kill_descendants(self) -> None:
         me = os.getpid()
@@ -319,6 +324,44 @@ def _live_processes_of(uid: int) -> list[int]:
     return out
 
 
+def as_user(uid: int, work: Any) -> None:
+    """In a freshly forked process: become ``uid`` (a sandbox user id), do ``work()``, exit."""
+    try:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        work()
+    finally:
+        os._exit(0)
+
+
+def kill_user(uid: int) -> None:
+    """Kill every process of ``uid`` from outside it (a forked helper that takes its id)."""
+    pid = os.fork()
+    if pid == 0:
+        as_user(uid, kill_own_processes)
+    os.waitpid(pid, 0)
+
+
+def _clear(root: str, keep: set[str]) -> None:
+    """Remove every entry of ``root`` not named in ``keep`` (as far as this process may)."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        if name in keep:
+            continue
+        path = os.path.join(root, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
 def kill_own_processes(rounds: int = 2000) -> None:
     """SIGKILL every other process of our user id, until none is left (a fork bomb included)."""
     uid = os.getuid()
@@ -370,8 +413,8 @@ def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
             pass
 
 
-def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, files: list[tuple[str, bytes]],
-           limits: dict[str, Any], env: dict[str, str]) -> None:
+def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, limits: dict[str, Any],
+           env: dict[str, str]) -> None:
     os.setsid()
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
@@ -386,18 +429,21 @@ def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, files: l
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
-        workdir = tempfile.mkdtemp(prefix="sub-", dir=work_root)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    os.chdir(workdir)
-    for name, data in files:
-        path = os.path.join(workdir, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(data)
-    del files
+    try:
+        if uid >= 0:
+            workdir = tempfile.mkdtemp(prefix="sub-", dir=work_root)
+        os.chdir(workdir)
+        # The submission's own scratch space (TMPDIR), beside its folder; removed with it.
+        tmp = tempfile.mkdtemp(prefix="tmp-", dir=work_root)
+    except OSError as exc:  # the slot's state, not the student: the grader reports it as such
+        _refuse(sock, f"no working directory ({exc.strerror or exc})")
+    if not _receive_files(sock, workdir):
+        os._exit(0)
     os.environ.clear()
-    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8",
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": tmp, "LANG": "C.UTF-8",
                        "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", **{k: str(v) for k, v in env.items()}})
+    tempfile.tempdir = None  # forget the zygote's choice: the next use reads TMPDIR
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
@@ -417,6 +463,33 @@ def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, files: l
     sys.stdin = None
     sys.path[:] = [p for p in sys.path if p not in ("", ".", workdir)]
     Session(sock, sink).serve()
+
+
+def _refuse(sock: socket.socket, reason: str) -> None:
+    """Tell the grader this worker cannot start because of the machine's state, and stop."""
+    try:
+        protocol.send(sock, {"op": "files", "ok": False, "infra": reason[:300]})
+    finally:
+        os._exit(0)
+
+
+def _receive_files(sock: socket.socket, workdir: str) -> bool:
+    """The submission's files, sent by the grader to this child alone; False: the grader went away."""
+    try:
+        msg, bufs = protocol.recv(sock)
+    except (EOFError, OSError, protocol.ProtocolError):
+        return False
+    try:
+        for name, i in msg.get("files", []):
+            path = os.path.join(workdir, str(name))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(bufs[int(i)])
+    except OSError as exc:  # e.g. no space left: the slot's state, before any student code ran
+        _refuse(sock, f"cannot write the submission's files ({exc.strerror or exc})")
+    del msg, bufs
+    protocol.send(sock, {"op": "files", "ok": True})
+    return True
 
 
 class Session:
@@ -472,8 +545,6 @@ class Session:
 
     def handle(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
         op = msg.get("op")
-        if op == "ping":
-            return {"ok": True}, []
         if op == "load":
             return self.load(msg), []
         if op == "function":
@@ -490,9 +561,6 @@ class Session:
             return self.trusted(msg, bufs)
         if op == "read":
             return self.read(msg, bufs)
-        if op == "cuda":
-            torch = sys.modules.get("torch")
-            return {"ok": True, "cuda": bool(torch is not None and torch.cuda.is_available())}, []
         return {"failure": {"class": "GraderFailure", "message": f"unknown request {op!r}"}}, []
 
     def _arguments(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[tuple, dict]:

@@ -1,6 +1,6 @@
 """The grader's trusted MultiHeadAttention pasted in as the student's own: it runs PyTorch's attention."""
 LOSES = ("multi_head_attention",)
-SAYS = "torch.nn.functional.multi_head_attention_forward"
+SAYS = "uses the course's own code, `autograder.graders.blocks._"
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

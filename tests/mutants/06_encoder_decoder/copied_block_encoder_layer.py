@@ -1,6 +1,6 @@
 """The grader's trusted EncoderLayer pasted in as the student's own: it runs nn.TransformerEncoderLayer."""
 LOSES = ("encoder_layer",)
-SAYS = "torch.nn.functional.multi_head_attention_forward"
+SAYS = "uses the course's own code, `autograder.graders.blocks._"
 import torch.nn as nn
 from torch.func import functional_call
 

@@ -1,6 +1,6 @@
 """The grader's trusted DecoderLayer imported instead of written, and a Decoder borrowing a block's base."""
 LOSES = ("decoder_layer", "encoder_decoder")
-SAYS = "the grader's own `autograder.graders.blocks"
+SAYS = "`autograder.graders.blocks."
 from autograder.graders.blocks import DecoderLayer  # noqa: F401
 from autograder.graders.blocks import _Stack
 
