@@ -15,3 +15,14 @@ c.OverwriteCells.add_missing_cells = True
 # One cell may run for at most two minutes; a student's infinite loop ends there.
 c.ExecutePreprocessor.timeout = 120
 c.Execute.timeout = 120
+
+# The scores `nbgrader autograde` records come from the hardened grader (`python -m autograder grade`:
+# trusted process, sandboxed worker, definitions only); the check cells still run in the kernel, as
+# the students' instant feedback. See autograder/nbgrader_hardened.py.
+# One `autograde` run grades the class in one batch per stage (parallel slots: c.HardenedScores.jobs,
+# default min(2, cores)); a notebook whose graded files differ from the batch's is graded alone.
+# One grader per notebook instead: c.HardenedScores.batch = False
+# Plain in-kernel scores instead (not safe against patched checks): c.HardenedScores.enabled = False
+from autograder.nbgrader_hardened import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()

@@ -5,6 +5,7 @@
     python -m autograder grade SUBMISSIONS... --out DIR   hardened grading (sandboxed, parallel)
     python -m autograder export-student-repo DIR   the repository students start from (no solutions, no hidden graders)
     python -m autograder merge GRADED... --out DIR  merge the reports of grading shards: class CSV, gradebook, feedback
+    python -m autograder record-expected      record the public checks' expected values (shipped as data)
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("dest", metavar="DIR", help="where to write it (created; must be empty unless --force)")
     exp.add_argument("--stage", action="append", metavar="ID", help="export only this stage (repeatable; default: all)")
     exp.add_argument("--force", action="store_true", help="replace everything in DIR except .git/")
-    exp.add_argument("--scan-answers", action="store_true",
-                     help="also grade every shipped def and class under each item's name; refuse the export if one passes")
+    exp.add_argument("--scan-answers", action="store_true", default=True,
+                     help="grade every shipped def and class under each item's name; refuse the export if one "
+                          "passes (the default, for the stages whose oracles ship as recorded values)")
+    exp.add_argument("--no-scan-answers", dest="scan_answers", action="store_false",
+                     help="skip the answer scan (faster; the reference-text audit still runs)")
+    rec = sub.add_parser("record-expected", help="record the public checks' expected values (the export ships them as data)")
+    rec.add_argument("--stage", action="append", metavar="ID", help="record only this stage (repeatable; default: all that need it)")
     from .merge import add_arguments as merge_arguments
 
     merge_arguments(sub.add_parser("merge", help="merge the --out folders of grading shards into one class"))
@@ -59,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         from .export import main as export
 
         return export(args)
+    if args.command == "record-expected":
+        from .record_expected import main as record_expected
+
+        return record_expected(args)
     if args.command == "merge":
         from .merge import main as merge
 

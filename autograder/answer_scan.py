@@ -60,7 +60,9 @@ def contract_names(stage_id: str) -> dict[str, list[str]]:
     for item in registry.items_of(stage_id):
         rec = _Recorder()
         run_items(LocalStudent(rec), [item.id])
-        names[item.id] = [n for n in dict.fromkeys(rec.asked) if isinstance(n, str) and n.isidentifier()]
+        # dunder look-ups (``__name__``) are the engine's, not contract names
+        names[item.id] = [n for n in dict.fromkeys(rec.asked) if isinstance(n, str) and n.isidentifier()
+                          and not (n.startswith("__") and n.endswith("__"))]
     return names
 
 

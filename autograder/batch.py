@@ -16,7 +16,6 @@ starting at the i-th (1-based), so that N CI jobs split a class without overlapp
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
 import json
@@ -70,6 +69,13 @@ def _stage_ids() -> set[str]:
 MAX_DEPTH = 8  # folders below an assignment folder that are read (deeper ones are data nobody grades)
 MAX_ENTRIES = 2000  # files and folders of one submission that are looked at
 MAX_JSON_DEPTH = 64  # a notebook nests 5 deep; JSON deeper than this is refused before it is parsed
+# The code the trusted process parses (ast) is bounded, not the notebook's bytes (plots are large and
+# never parsed): a course notebook has under 100 cells and 40 000 characters of code. Parsing costs
+# about 0.5 GiB per MB of one-line statements, so these bounds keep it under a few hundred MB
+# (benchmarks/notebook_parse.py prints the figures).
+MAX_CELLS = 1000
+MAX_CELL_CHARS = 100_000
+MAX_CODE_CHARS = 300_000
 
 
 def safe_id(name: str) -> str:
@@ -234,6 +240,9 @@ def check_notebook(name: str, data: bytes) -> None:
         raise refuse(type(exc).__name__) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return  # read_cells refuses it with its own sentence
+    if len(nb["cells"]) > MAX_CELLS:
+        raise SubmissionProblem(text("notebook.too_many_cells", name=safe_id(name), n=len(nb["cells"]), limit=MAX_CELLS))
+    code_chars = 0
     for n, cell in enumerate(nb["cells"], start=1):
         if not isinstance(cell, dict):
             raise refuse(f"cell {n} is not an object")
@@ -245,38 +254,42 @@ def check_notebook(name: str, data: bytes) -> None:
             raise refuse(f"the metadata of cell {n} is not an object")
         if not isinstance(cell.get("cell_type", ""), str) or not isinstance(cell.get("outputs", []), list):
             raise refuse(f"cell {n} is malformed")
+        if cell.get("cell_type") == "code":
+            chars = len(src) if isinstance(src, str) else sum(map(len, src))
+            if chars > MAX_CELL_CHARS:
+                raise SubmissionProblem(text("notebook.cell_too_long", cell=n, n=f"{chars:,d}", limit=f"{MAX_CELL_CHARS:,d}"))
+            code_chars += chars
+            if code_chars > MAX_CODE_CHARS:
+                raise SubmissionProblem(text("notebook.code_too_long", n=f"more than {MAX_CODE_CHARS:,d}",
+                                             limit=f"{MAX_CODE_CHARS:,d}"))
 
 
-def _definitions_keeping_lines(source: str) -> str:
-    """``notebook.definitions`` with the student's line numbers kept (dropped code becomes blank lines)."""
-    lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines()]
-    tree = ast.parse("\n".join(lines))
-    kept_lines: set[int] = set()
-    dropped_lines: set[int] = set()
-    for node in tree.body:
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        span = set(range(first, (node.end_lineno or node.lineno) + 1))
-        keep = isinstance(node, notebook._DEFINITIONS) or notebook._is_constant_assignment(node)
-        (kept_lines if keep else dropped_lines).update(span)
-    if kept_lines & dropped_lines:  # `import x; run()` on one line: fall back to the rewritten source
-        return notebook.definitions(source)
-    return "\n".join(ln if i in kept_lines else "" for i, ln in enumerate(lines, start=1))
-
-
-def definition_cells(path: Path) -> list[dict[str, str]]:
-    """Every code cell's definitions (check cells excluded), one entry per cell, for the worker."""
-    cells = []
-    for n, cell in enumerate(notebook.read_cells(path), start=1):
-        if cell.get("cell_type") != "code" or notebook.is_check_cell(cell):
-            continue
+def definition_cells(path: Path) -> list[dict[str, Any]]:
+    """Every code cell's definitions (check cells excluded), one entry per cell, for the worker:
+    the kept statements on the student's own lines (``notebook.plan``: computed constants that a
+    definition needs included) and ``computed``, the first line of each computed constant, which
+    the worker runs one by one under a small time budget."""
+    code = [(n, cell) for n, cell in enumerate(notebook.read_cells(path), start=1)
+            if cell.get("cell_type") == "code" and not notebook.is_check_cell(cell)]
+    trees: list[Any] = []
+    for n, cell in code:
         try:
-            source = _definitions_keeping_lines(cell["source"])
+            trees.append(notebook.parse_cell(cell["source"]))
         except SyntaxError as exc:
-            source = f"raise SyntaxError({f'cell {n}, line {exc.lineno}: {exc.msg}'!r})"
+            trees.append(f"raise SyntaxError({f'cell {n}, line {exc.lineno}: {exc.msg}'!r})")
         except (RecursionError, MemoryError, ValueError) as exc:
-            source = f"raise SyntaxError({f'cell {n} could not be read ({type(exc).__name__})'!r})"
+            trees.append(f"raise SyntaxError({f'cell {n} could not be read ({type(exc).__name__})'!r})")
+    parsed = [t for t in trees if not isinstance(t, str)]
+    plans = iter(notebook.plan(parsed))
+    cells = []
+    for (n, cell), tree in zip(code, trees):
+        computed: list[int] = []
+        if isinstance(tree, str):
+            source = tree
+        else:
+            source, computed = notebook.kept_source(cell["source"], tree, next(plans))
         if source.strip():
-            cells.append({"name": f"<cell {n}>", "label": f"cell {n}", "source": source})
+            cells.append({"name": f"<cell {n}>", "label": f"cell {n}", "source": source, "computed": computed})
     return cells
 
 
@@ -459,7 +472,9 @@ class SlotGrader:
             # the static policy (policy.py) runs here, on the cells' source, before the worker is asked
             student = policy.PolicyChecked(SandboxStudent(worker, time_limit=self.config.limits.call_seconds), cells)
             try:
-                with submission_dir(stage_checkpoint(sub, self.handed_in)):
+                # the checkpoint is decoded and translated here, in the trusted process: on the submission's clock
+                with submission_dir(stage_checkpoint(sub, self.handed_in)), \
+                        checkpoint.time_budget(self.config.limits.submission_seconds):
                     results = runner.run_items(student, [i.id for i in items], hidden=self.config.hidden)
             finally:
                 worker.close()

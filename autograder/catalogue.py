@@ -18,6 +18,10 @@ EN: dict[str, str] = {
     "report.expected": "expected",
     "report.got": "got",
     "report.hint": "Hint",
+    "report.stale_definition": (
+        "The `{name}` graded here is an earlier one, not the one on screen: the latest cell that defines "
+        "it did not run (it has an error, perhaps a SyntaxError). Fix that cell, run it, then this check again."
+    ),
     "report.likely": "Likely cause",
     "report.hidden_note": "(hidden check)",
     "report.hidden_missing": (
@@ -34,9 +38,10 @@ EN: dict[str, str] = {
         "`{name}` is not defined: an earlier cell raised {error}, so its definitions never ran."
     ),
     "fail.not_callable": "`{name}` should be a function, but it is {kind:a}.",
+    # The run-time twin of policy.course (a definition whose source could not be read): same sentence.
     "fail.from_autograder": (
-        "`{name}` is the grader's own `{origin}`, imported into your notebook. "
-        "Write `{name}` yourself: the grader's copy scores nothing."
+        "`{name}` uses the course's own code, `{origin}`. Only `check` and "
+        "`carry_forward` may be used from `autograder`: write `{name}` yourself; the grader's code scores nothing."
     ),
     "fail.not_implemented": "`{name}` still raises NotImplementedError: replace the stub with your code.",
     "fail.raised": "`{name}` raised {error}.",
@@ -152,6 +157,11 @@ EN: dict[str, str] = {
     "fail.dropout_on_output": "In training mode `{name}` drops values of its output. Dropout belongs {where}.",
     "fail.dropout_residual": "In training mode `{name}` adds the sub-layers' outputs to x without dropout: the slides' residual is x + Dropout(Sublayer(x)).",
     "hint.residual_dropout": "Apply self.dropout to each sub-layer's output before adding it to x, then normalize: norm(x + dropout(sublayer(x))).",
+    "fail.dropout_after_norm": "In training mode `{name}` changes its output even when every sub-layer outputs 0: dropout acts after a norm or on x itself.",
+    "why.dropout_after_norm": "Dropout is applied after add & norm, dropout(norm(x + sublayer(x))): it belongs on the sub-layer's output, before the sum, norm(x + dropout(sublayer(x))).",
+    "hint.sublayer_rate": "Pass the layer's dropout on to every sub-layer it builds: MultiHeadAttention(d_model, num_heads, dropout) and FeedForward(d_model, d_ff, dropout).",
+    "why.attn_rate_not_passed": "The attention is built without the layer's dropout rate (MultiHeadAttention(d_model, num_heads)), so its attention weights are never dropped: pass dropout on.",
+    "why.ffn_rate_not_passed": "The FeedForward is built without the layer's dropout rate, so it keeps its default 0.1: pass dropout on.",
     "fail.dropout_unused": "In training mode with dropout=0.5, `{name}` gives exactly the output of eval mode: dropout is never applied.",
     "detail.missing_parameters": "missing: {names}",
     "detail.unexpected_parameters": "not in the contract: {names}",
@@ -285,6 +295,8 @@ EN: dict[str, str] = {
     "why.ln_unbiased": "The variance is the unbiased one (divided by d − 1, torch.var's default): LayerNorm divides by d (unbiased=False).",
     "why.ln_eps_outside": "eps was added outside the square root, (x − μ) / (σ + eps): it belongs inside, (x − μ) / sqrt(σ² + eps).",
     "why.ln_eps_ignored": "The eps argument is ignored (a fixed 1e-5 is used): store the eps you are given.",
+    "why.ln_default_eps": "The default eps is not 1e-5 (1e-6 or 1e-12, as in some tutorials?): the contract's LayerNorm(d_model, eps=1e-5) has nn.LayerNorm's default.",
+    "why.layer_norm_eps": "The layer's norms were built with another eps (1e-6 or 1e-12?): build them as LayerNorm(d_model), whose eps is 1e-5 like nn.TransformerEncoderLayer's.",
     "why.ln_axis": "The statistics were taken over the batch axis (as in batch normalization): layer normalization uses the last axis, the d_model entries of each token.",
     "why.ffn_relu_after": "A ReLU was also applied to the output: the activation goes only between linear1 and linear2.",
     "why.ffn_activation": "The activation is not a ReLU (GELU?): the paper's MLP is max(0, x W₁ᵀ + b₁) W₂ᵀ + b₂.",
@@ -304,6 +316,7 @@ EN: dict[str, str] = {
     "why.tf_scale_after_pe": "The sum of embeddings and positional encoding was multiplied by √d_model: scale the embeddings first, then add the encoding.",
     "why.tf_wrong_embedding": "The target tokens are embedded with src_embed: decode uses tgt_embed.",
     "why.tf_decode_logits": "decode applies the generator: it should return the decoder states (batch, T, d_model); forward applies the generator.",
+    "why.tf_log_softmax": "forward returns log-probabilities (a log_softmax after the generator, as in some tutorials): every row is shifted by a constant. Return the generator's logits; the loss applies log_softmax.",
     # --- hardened grading (sandboxed worker, batch grading) ------------------------------------
     "sandbox.died": "`{name}` stopped the grading worker: {reason}. The remaining checks ran in a fresh worker.",
     "sandbox.died_loading": (
@@ -411,6 +424,7 @@ EN: dict[str, str] = {
     "fail.greedy_device": "The tokens came back on {got}, not on the model's device (cuda).",
     "fail.ckpt_config": "The config in the checkpoint's metadata is not the config that was passed to save_checkpoint.",
     "fail.ckpt_missing_tensors": "The checkpoint lacks tensors of the model: {names}.",
+    "ckpt.too_slow": "Grading {name} took longer than this submission's time budget allows: hand in the model stage 07 trains, not a larger one.",
     "ckpt.missing": "There is no {name} next to this notebook. Train with TRAIN_FULL (a GPU: Colab works) and hand it in with the notebook.",
     "ckpt.too_large": "{name} is {size_mb:,d} MB, more than the {limit_mb:,d} MB any model of this course needs: hand in the checkpoint that save_checkpoint wrote.",
     "ckpt.not_safetensors": "{name} is not a safetensors file ({error}). Save it with safetensors.torch.save_file, not torch.save.",
@@ -449,6 +463,7 @@ EN: dict[str, str] = {
     "why.loss_pad_included": "Padding counts in the loss: positions where the target is pad_id must be left out of the sum and of the count.",
     "why.loss_k_minus_1": "The smoothing mass ε was spread over the K − 1 wrong classes; PyTorch (and the contract) spreads ε/K over all K classes, the right one included.",
     "why.loss_divide_by_all": "The loss is divided by all positions, padding included: divide by the number of real (non-pad) tokens.",
+    "why.loss_logits_as_log_probs": "The logits are used as if they were log-probabilities (no log_softmax, as for a generator that applies one): take log_softmax of the logits first.",
     "why.noam_no_warmup": "There is no warm-up: the rate must grow linearly (step · warmup^-1.5) until step = warmup.",
     "why.noam_off_by_one": "The step is shifted by one (step + 1): only step 0 counts as 1; from step 1 on use the step itself.",
     "why.train_no_zero_grad": "The gradients were not reset: the stale gradients from before were added to this step's. Call optimizer.zero_grad() first.",
@@ -499,9 +514,53 @@ EN: dict[str, str] = {
         "torch.overrides and sys.modules count as the forbidden call, so the item scores 0. Call what "
         "you need by its name."
     ),
+    "policy.reflection": (
+        "`{name}` reaches code without naming it, with {construct} (line {line}). The grader cannot "
+        "tell whose code that runs (the course's own answers live in the same process), so the item "
+        "scores 0. Call what you need by its name."
+    ),
+    "policy.local": (
+        "`{name}` imports {construct} (line {line}), a module that is not part of Python or of the "
+        "course's environment. The grader reads only the notebook, so the item scores 0: put that code "
+        "in the notebook."
+    ),
     "policy.course": (
         "`{name}` uses the course's own code, {construct} (line {line}). Only `check` and "
         "`carry_forward` may be used from `autograder`: write `{name}` yourself; the grader's code scores nothing."
+    ),
+    # --- issue 10 items 6-7 (nbgrader autograde records the hardened scores, autograder/nbgrader_hardened.py)
+    "nbgrader.kernel_differs": (
+        "(When the notebook ran, this check gave {kernel}; the recorded score, {score}, comes from the "
+        "course's sandboxed grading of your definitions.)"
+    ),
+    "nbgrader.kernel_died": "The notebook's kernel stopped before this check finished, so it could not run here.",
+    "nbgrader.hardened_failed": "The sandboxed grading of this notebook failed ({error}), so this item scores 0 until it is graded again.",
+    "nbgrader.hardened_timeout": "The sandboxed grading of this notebook took over {seconds} s, so this item scores 0 until it is graded again.",
+    # issue 10 item 2: the export's public checks replay recorded expected values
+    "fail.expected_missing": (
+        "This check has no recorded expected value for `{function}` on these inputs, so it cannot "
+        "be graded here. Your instructor must run `python -m autograder record-expected` and export again."
+    ),
+    "fail.block_unknown_input": (
+        "The checks' trusted `{function}` got an input that correct code never gives it, so it cannot "
+        "run here: look at what your code passes to `{function}`."
+    ),
+    "fail.expected_refused": (
+        "`{function}` here holds the checks' recorded values, not a formula: your code cannot use it. "
+        "Write the computation yourself."
+    ),
+    # issue 11 item 8: computed module-level constants in hardened grading (notebook.plan, worker load)
+    "sandbox.constant.raised": (
+        "While grading, the module-level statement at {where} (`{code}`) raised {error}; it was skipped "
+        "and the rest of your notebook was graded."
+    ),
+    "sandbox.constant.timeout": (
+        "While grading, the module-level statement at {where} (`{code}`) did not finish within {seconds:g} s; "
+        "it was stopped and the rest of your notebook was graded. Keep slow work inside functions."
+    ),
+    "sandbox.constant.skipped": (
+        "While grading, the module-level statements from {where} (`{code}`) on were not run: together they "
+        "may take {seconds:g} s. Keep slow work inside functions."
     ),
 }
 

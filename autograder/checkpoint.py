@@ -16,9 +16,12 @@ the share of thresholds reached. :func:`grade_checkpoint` does all of it for one
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,33 @@ MAX_CHECKPOINT_BYTES = 4 * MAX_PARAMETERS + (16 << 20)
 
 class CheckpointError(GraderFailure):
     """The checkpoint cannot be graded; the message says why and what to do."""
+
+
+class CheckpointTimeout(CheckpointError):
+    """Grading the checkpoint ran past the submission's time budget (never cached: the budget left varies)."""
+
+
+# When set (time.monotonic()), the moment by which evaluating a checkpoint must end. Hardened grading
+# sets it to the end of the submission's time budget, so that decoding and translating a huge model
+# count against --submission-timeout like the student's own code does.
+_DEADLINE: float | None = None
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Evaluations inside this block stop with a CheckpointTimeout after ``seconds`` (None: no limit)."""
+    global _DEADLINE
+    saved = _DEADLINE
+    _DEADLINE = None if seconds is None else time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _DEADLINE = saved
+
+
+def _check_time(path: Path) -> None:
+    if _DEADLINE is not None and time.monotonic() > _DEADLINE:
+        raise CheckpointTimeout(text("ckpt.too_slow", name=path.name))
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -265,8 +295,12 @@ def _names(names: list[str], n: int = 4) -> str:
 
 # --- translating and scoring ------------------------------------------------------------------------
 def translate(model, sentences: list[str], src_vocab, tgt_vocab, *, batch_size: int = 250, extra: int = 8,
-              max_len: int | None = None) -> list[str]:
-    """Greedy translations of English ``sentences`` by a model with the contract's methods."""
+              max_len: int | None = None, on_batch: Any = None) -> list[str]:
+    """Greedy translations of English ``sentences`` by a model with the contract's methods.
+
+    ``on_batch()`` is called before each batch (the time budget's check: it may raise). Large models
+    translate in smaller batches, so that one batch stays a small part of any budget.
+    """
     import course_data
     import torch
 
@@ -277,8 +311,12 @@ def translate(model, sentences: list[str], src_vocab, tgt_vocab, *, batch_size: 
     limit = max_len or getattr(getattr(model, "pos_encoding", None), "pe", torch.empty(512)).shape[0]
     was_training = model.training
     model.eval()
+    if sum(p.numel() for p in model.parameters()) > 4_000_000:
+        batch_size = min(batch_size, 25)
     try:
         for i in range(0, len(sentences), batch_size):
+            if on_batch is not None:
+                on_batch()
             ids = [src_vocab.encode(s) + [course_data.EOS_ID] for s in sentences[i:i + batch_size]]
             width = max(len(x) for x in ids)
             src = torch.tensor([x + [course_data.PAD_ID] * (width - len(x)) for x in ids], device=device)
@@ -339,17 +377,22 @@ def evaluate(path: str | Path, split: str) -> Evaluation:
     if key not in _CACHE:
         threads = torch.get_num_threads()
         try:
+            _check_time(path)
             model, _ = loaded_reference(path)
+            _check_time(path)  # decoding counts against the budget too
             pairs = split_pairs(split)
             src_vocab, tgt_vocab = _vocabs()
             # One thread: a grading machine grades several submissions at once, and on a busy machine
             # two threads fighting over small matrices are several times slower than one.
             torch.set_num_threads(1)
             with torch.inference_mode():
-                hyps = translate(model, [en for en, _ in pairs], src_vocab, tgt_vocab)
+                hyps = translate(model, [en for en, _ in pairs], src_vocab, tgt_vocab,
+                                 on_batch=lambda: _check_time(path))
             wrong = [(en, es, h) for (en, es), h in zip(pairs, hyps) if h != es]
             right = [(en, es, h) for (en, es), h in zip(pairs, hyps) if h == es]
             _CACHE[key] = Evaluation(split, corpus_bleu(hyps, [es for _, es in pairs]), tuple((wrong + right)[:3]))
+        except CheckpointTimeout:
+            raise
         except CheckpointError as exc:
             _CACHE[key] = exc
         finally:

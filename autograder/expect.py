@@ -22,6 +22,21 @@ from .failures import Evidence, GraderFailure
 # "#suffix" so that one misconception can have several candidate outputs.
 Diagnoses = Mapping[str, Callable[[], Any]]
 
+# Set by ``record-expected`` (autograder/record_expected.py): every named mistake is computed even
+# where the reference passes, so that its value is recorded for the export's replayed oracles.
+FORCE_DIAGNOSES = False
+
+
+def evaluate_all(diagnoses: Mapping[str, Callable[..., Any]] | None, *args: Any) -> None:
+    """While recording: call every diagnosis once (one that cannot be computed is skipped)."""
+    if not FORCE_DIAGNOSES:
+        return
+    for candidate in (diagnoses or {}).values():
+        try:
+            candidate(*args)
+        except Exception:  # noqa: BLE001 - as when matching: it simply does not apply
+            pass
+
 
 def _is_tensor(x: object) -> bool:
     torch = _torch_if_loaded()
@@ -109,15 +124,28 @@ def digits_to_show(expected: np.ndarray, max_error: float) -> int:
     return int(min(17, max(4, math.ceil(math.log10(scale / max_error)) + 2)))
 
 
-def fail(key: str, *, hint: str | None = None, why: str | None = None, evidence: Evidence | None = None, **params: Any) -> GraderFailure:
-    """Build a failure from catalogue keys (``hint.*``/``why.*``)."""
-    return GraderFailure(
+def fail(key: str, *, hint: str | None = None, why: str | None = None, evidence: Evidence | None = None,
+         diagnosed: bool = False, **params: Any) -> GraderFailure:
+    """Build a failure from catalogue keys (``hint.*``/``why.*``).
+
+    The evidence rule (issue 11, item 9): a hint is a guess at the cause, so it is shown only where
+    nothing contradicts it. ``why`` is the diagnosis that matched the output: a ``why.*`` names the
+    misconception (which says what to fix, so the generic hint would compete), a ``hint.*`` is a hint
+    tied to that evidence. ``diagnosed``: the check computed what its known mistakes would output and
+    none is this output, so the check's generic ``hint`` is ruled out (and ``hinted`` adds none).
+    """
+    if why and why.startswith("hint."):
+        hint, why = why, None
+    elif why or diagnosed:
+        hint = None
+    failure = GraderFailure(
         text(key, **params),
         evidence=evidence,
-        # A named misconception already says what to fix; the grader's generic hint would compete.
-        hint=text(hint) if hint and not why else None,
+        hint=text(hint) if hint else None,
         misconception=text(why) if why else None,
     )
+    failure.ruled_out = diagnosed and not why and failure.hint is None
+    return failure
 
 
 def expect_tuple(result: Any, n: int, name: str, what: str) -> tuple:
@@ -163,6 +191,7 @@ def expect_array(
 
     ``what`` names the value for the learner, e.g. "the attention weights w".
     """
+    evaluate_all(diagnoses)
     expect_kind(got, what, kind)
     exp = to_numpy(expected)
     if shape_of(got) != exp.shape:
@@ -172,6 +201,7 @@ def expect_array(
             what=what,
             hint=shape_hint or hint,
             why=why,
+            diagnosed=bool(diagnoses) and not shape_hint,  # a shape hint speaks to the shape itself
             evidence=Evidence(expected=f"shape {exp.shape}", got=f"shape {shape_of(got)}"),
         )
     if dtype is not None and dtype_name(got) != dtype_name(dtype):
@@ -201,6 +231,7 @@ def expect_array(
             bad=f"{bad} non-finite value{'s' if bad != 1 else ''}".capitalize(),
             hint=hint,
             why=why,
+            diagnosed=bool(diagnoses),
             evidence=Evidence(expected="finite values", got=excerpt(g, first)),
         )
     if not np.allclose(g, exp, rtol=rtol, atol=atol, equal_nan=True):
@@ -226,6 +257,7 @@ def _raise_values(g, exp, what, wrong, hint, diagnoses, rtol, atol) -> None:
         what=what,
         hint=hint,
         why=why,
+        diagnosed=bool(diagnoses),
         evidence=Evidence(expected=excerpt(exp, idx or None, digits=digits), got=excerpt(g, idx or None, digits=digits),
                           details=details),
     )
@@ -264,7 +296,8 @@ def hinted(hint: str) -> Iterator[None]:
     try:
         yield
     except GraderFailure as failure:
-        if not failure.hint and not failure.misconception:  # a named misconception says what to fix
+        # A named misconception says what to fix; a check whose known mistakes were ruled out takes no guess.
+        if not failure.hint and not failure.misconception and not failure.ruled_out:
             failure.hint = text(hint)
         raise
 
@@ -273,9 +306,10 @@ def expect_shape(
     got: Any, shape: tuple[int, ...], what: str, *, kind: str = "numpy", hint: str | None = None,
     diagnoses: Diagnoses | None = None,
 ) -> None:
+    evaluate_all(diagnoses)
     expect_kind(got, what, kind)
     if shape_of(got) != tuple(shape):
         raise fail(
-            "fail.shape", what=what, hint=hint, why=_matching_shape_mistake(got, diagnoses),
+            "fail.shape", what=what, hint=hint, why=_matching_shape_mistake(got, diagnoses), diagnosed=bool(diagnoses),
             evidence=Evidence(expected=f"shape {tuple(shape)}", got=f"shape {shape_of(got)}"),
         )

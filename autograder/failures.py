@@ -22,6 +22,10 @@ class Evidence:
 class GraderFailure(AssertionError):
     """A check did not pass because of what the student's code returned or did."""
 
+    # The check computed what its known mistakes would output and none matched: its generic hint is
+    # contradicted by the evidence, so none is added later (``expect.hinted``).
+    ruled_out: bool = False
+
     def __init__(
         self,
         message: str,

@@ -20,9 +20,17 @@ A reachable definition violates the policy when it
   on ``self``: a module reading its own submodules, ``getattr(self, f"w_{n}")``, is fair),
   ``__dict__``/``__globals__``/``__builtins__``, or the modules ``importlib``, ``sys.modules``,
   ``builtins``, ``torch._C``, ``torch.overrides``, ``torch.utils._python_dispatch``, ``torch.ops``;
-- reaches the course's own code: ``autograder`` other than ``check`` and ``carry_forward``.
+- reaches the course's own code: ``autograder`` other than ``check`` and ``carry_forward``;
+- reaches objects without naming them (reflection): ``eval``/``exec``/``compile``/``__import__``,
+  ``importlib``, ``sys.modules``, ``gc.get_objects`` and its kin, frames (``sys._getframe``,
+  ``inspect.currentframe``/``stack``, ``f_back``, ``f_globals``, ``tb_frame``…), ``__subclasses__``,
+  ``__globals__``. The grader's trusted blocks share the student's process, so this could find
+  the course's answers in any item.
 
-Only items that forbid something get the dynamic-access rule; the course-code rule holds for all.
+Only items that forbid something get the dynamic-access rule (computed ``getattr``, ``torch._C``…);
+the course-code and reflection rules hold for all, and so does the local-module rule: a reachable
+import of a module that is neither the standard library nor installed (a ``helper.py`` beside the
+notebook, or a file the code writes at run time) hides code the grader does not read.
 """
 
 from __future__ import annotations
@@ -39,6 +47,21 @@ DYNAMIC_ATTRS = frozenset({"__dict__", "__globals__", "__builtins__", "__code__"
 DYNAMIC_MODULES = ("importlib", "sys.modules", "builtins", "torch._C", "torch.overrides",
                    "torch.utils._python_dispatch", "torch.ops", "torch._ops", "ctypes")
 COURSE_ALLOWED = ("autograder.check", "autograder.carry.carry_forward", "autograder.carry_forward")
+# Reflection: ways to reach an object without naming it. The grader's trusted building blocks live in
+# the process that runs the student's code (they are the globals of the student's functions), so
+# import machinery, the object graph and frames could reach the course's answers in any item:
+# these count in every item, not only in those that forbid a built-in.
+REFLECTION_CALLS = frozenset({"eval", "exec", "compile", "__import__"})
+REFLECTION_MODULES = ("importlib", "sys.modules", "sys._getframe", "sys._current_frames", "gc.get_objects",
+                      "gc.get_referrers", "gc.get_referents", "inspect.currentframe", "inspect.stack",
+                      "inspect.trace", "inspect.getouterframes", "inspect.getmembers", "ctypes")
+# Running code the grader cannot read: another process, or code rebuilt from data.
+REFLECTION_MODULES += ("subprocess", "os.system", "os.popen", "os.execv", "os.execve", "os.execl", "os.execlp",
+                       "os.execvp", "os.spawnv", "os.spawnl", "os.posix_spawn", "runpy", "pickle.loads", "pickle.load",
+                       "marshal", "pydoc.locate", "code.InteractiveInterpreter", "code.interact", "types.FunctionType",
+                       "types.CodeType", "multiprocessing")
+REFLECTION_ATTRS = frozenset({"__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__", "f_back", "f_globals", "f_locals",
+                              "f_builtins", "tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,40 @@ class Violation:
     @property
     def key(self) -> str:
         return f"policy.{self.kind}"
+
+
+# A top-level ``if``/``try``: what any branch binds is a module-level binding (``_Module``); the
+# notebook's plan runs such a block like a computed constant when it only binds names.
+BLOCKS: tuple[type[ast.stmt], ...] = (ast.If, ast.Try, *([ast.TryStar] if hasattr(ast, "TryStar") else []))
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_NESTED = (*_SCOPES, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def branches(node: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists of an ``if`` (body, else) or a ``try`` (body, handlers, else, finally)."""
+    if isinstance(node, ast.If):
+        return [node.body, node.orelse]
+    return [node.body, *[h.body for h in node.handlers], node.orelse, node.finalbody]
+
+
+def bound_names(node: ast.stmt) -> set[str]:
+    """The module-level names a top-level statement binds: assignment targets (walrus included),
+    imports, function and class names; inside an ``if``/``try``, in every branch. Names local to a
+    nested function, lambda or comprehension do not count, nor ``except E as e`` (deleted after)."""
+    names: set[str] = set()
+    stack: list[ast.AST] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            names |= {a.asname or a.name.split(".")[0] for a in n.names if a.name != "*"}
+        elif isinstance(n, _SCOPES):
+            names.add(n.name)
+            continue
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        if not isinstance(n, _NESTED):
+            stack += ast.iter_child_nodes(n)
+    return names
 
 
 def _under(qualified: str, prefix: str) -> bool:
@@ -70,32 +127,49 @@ class _Module:
         self.imports: dict[str, ast.AST] = {}
         self.star: list[str] = []
         for node in tree.body:  # the last binding of a name wins, as it does when the cells run
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    local = a.asname or a.name.split(".")[0]
-                    self.aliases[local] = a.name if a.asname else local
-                    self.imports[local] = node
-                    self.defs.pop(local, None)
-            elif isinstance(node, ast.ImportFrom):
-                base = ("." * node.level) + (node.module or "")
-                for a in node.names:
-                    if a.name == "*":
-                        self.star.append(base)
-                        continue
-                    local = a.asname or a.name
-                    self.aliases[local] = f"{base}.{a.name}"
-                    self.imports[local] = node
-                    self.defs.pop(local, None)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                self.defs[node.name] = node
-                self.aliases.pop(node.name, None)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    for n in ast.walk(t):
-                        if isinstance(n, ast.Name):
-                            self.defs[n.id] = node
+            self._bind(node, None)
+
+    def _bind(self, node: ast.stmt, block: ast.stmt | None) -> None:
+        """Record what ``node`` binds. Inside a top-level ``if``/``try`` (``block``) every branch counts,
+        as either may run, and each name it binds stands for the whole block: the condition, the
+        handlers and every branch are judged with it (an import stays an import, whatever another
+        branch assigns: ``try: import x as F except ImportError: F = None``)."""
+        owner = block or node
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                local = a.asname or a.name.split(".")[0]
+                self.aliases[local] = a.name if a.asname else local
+                self.imports[local] = owner
+                self.defs.pop(local, None)
+        elif isinstance(node, ast.ImportFrom):
+            base = ("." * node.level) + (node.module or "")
+            for a in node.names:
+                if a.name == "*":
+                    self.star.append(base)
+                    continue
+                local = a.asname or a.name
+                self.aliases[local] = f"{base}.{a.name}"
+                self.imports[local] = owner
+                self.defs.pop(local, None)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.defs[node.name] = owner
+            self.aliases.pop(node.name, None)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        if block is None or self.imports.get(n.id) is not block:
+                            self.defs[n.id] = owner
                             self.aliases.pop(n.id, None)
+        elif isinstance(node, BLOCKS):
+            for stmt in (s for branch in branches(node) for s in branch):
+                self._bind(stmt, owner)
+            if block is None:  # the rest it binds (a walrus, a loop's target, a def inside a loop)
+                for name in bound_names(node):
+                    if self.defs.get(name) is not node and self.imports.get(name) is not node:
+                        self.defs[name] = node
+                        self.aliases.pop(name, None)
 
     def reachable(self, name: str, exclude: frozenset[str] = frozenset()) -> list[ast.AST]:
         """The definition of ``name`` and every module-level definition it names, transitively
@@ -146,6 +220,38 @@ def _is_self(node: ast.expr) -> bool:
             and len(node.args) == 1 and _is_self(node.args[0]))
 
 
+@functools.lru_cache(maxsize=1)
+def _installed_top_level() -> frozenset[str]:
+    """Modules a graded definition may import: the standard library and the environment's distributions."""
+    import importlib.metadata
+    import sys
+
+    try:
+        installed = set(importlib.metadata.packages_distributions())
+    except Exception:  # a broken distribution's metadata must not make every import "local"
+        installed = set()
+    return frozenset(installed | set(sys.stdlib_module_names) | {"autograder", "course_data", "__future__"})
+
+
+def _is_local_module(qualified: str) -> bool:
+    """A module that is neither the standard library nor installed: a file beside the notebook, or one
+    the student's code wrote at run time. The grader reads only the notebook, so code there is unseen."""
+    top = qualified.split(".", 1)[0]
+    return bool(top) and not qualified.startswith(".") and top not in _installed_top_level()
+
+
+def _catches_import_error(node: ast.Try) -> bool:
+    """Whether one of the ``try``'s handlers catches a failed import (bare, ImportError and its bases)."""
+    def names(t: ast.expr | None) -> list[str]:
+        if t is None:
+            return ["BaseException"]
+        items = t.elts if isinstance(t, ast.Tuple) else [t]
+        return [getattr(i, "id", getattr(i, "attr", "")) for i in items]
+
+    catching = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+    return any(catching & set(names(h.type)) for h in node.handlers)
+
+
 def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) -> str | None:
     for f in forbidden:  # the full name, or the same built-in reached through torch's C modules
         if _under(qualified, f) or (_under(qualified, "torch") and qualified.rsplit(".", 1)[-1] == f.rsplit(".", 1)[-1]):
@@ -155,6 +261,8 @@ def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) 
             return "course"
     if dynamic and any(_under(qualified, m) for m in DYNAMIC_MODULES):
         return "dynamic"
+    if any(_under(qualified, m) for m in REFLECTION_MODULES):
+        return "reflection"
     return None
 
 
@@ -169,24 +277,39 @@ def violations(source: str, graded: str, forbidden: tuple[str, ...] = (),
     def add(kind: str, node: ast.AST, construct: str) -> None:
         found.append(Violation(kind, construct, getattr(node, "lineno", 0)))
 
-    for top in module.reachable(graded, exclude):
+    def check_import(node: ast.Import | ast.ImportFrom) -> None:
+        base = ("." * node.level) + (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+        for a in node.names:
+            q = f"{base}.{a.name}" if base else a.name
+            kind = _check_qualified(q, forbidden, dynamic)
+            if kind is None and id(node) not in optional and (_is_local_module(q) or base.startswith(".")):
+                kind = "local"
+            if kind:
+                add(kind, node, q)
+
+    tops = module.reachable(graded, exclude)
+    # An optional import (``try: import scipy`` ``except ImportError: ...``) of a package the grading
+    # environment lacks is not a hidden local module: the sandbox worker never imports from the
+    # submission's folder, so it fails there as in a kernel without the package, and the fallback runs.
+    optional = {id(n) for top in tops for t in ast.walk(top) if isinstance(t, ast.Try) and _catches_import_error(t)
+                for stmt in t.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))}
+
+    for top in tops:
         if isinstance(top, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in top.names]
-            base = ("." * top.level) + (top.module or "") if isinstance(top, ast.ImportFrom) else ""
-            for n in names:
-                q = f"{base}.{n}" if base else n
-                kind = _check_qualified(q, forbidden, dynamic)
-                if kind:
-                    add(kind, top, q)
+            check_import(top)
             continue
         for node in ast.walk(top):
-            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):  # an import inside the function: the same rules
+                check_import(node)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                 q = module.qualified(node)
                 kind = _check_qualified(q, forbidden, dynamic) if q else None
                 if kind is None and node.attr in tails and not _is_self(node.value):
                     kind = "forbidden"
                 if kind is None and dynamic and node.attr in DYNAMIC_ATTRS:
                     kind = "dynamic"
+                if kind is None and node.attr in REFLECTION_ATTRS:
+                    kind = "reflection"
                 if kind:
                     add(kind, node, ast.unparse(node))
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -194,6 +317,8 @@ def violations(source: str, graded: str, forbidden: tuple[str, ...] = (),
                 kind = _check_qualified(q, forbidden, dynamic) if q else None
                 if kind is None and dynamic and q in DYNAMIC_CALLS | DYNAMIC_ATTRS:
                     kind = "dynamic"
+                if kind is None and q in REFLECTION_CALLS | REFLECTION_ATTRS:
+                    kind = "reflection"
                 if kind:
                     add(kind, node, node.id)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NAME_BY_STRING:

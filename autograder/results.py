@@ -48,6 +48,27 @@ class GraderResult:
         return self.status == "passed"
 
 
+def one_likely_cause(graders: list[GraderResult]) -> None:
+    """The item's feedback names each likely cause once, and guesses nothing once one is named.
+
+    One mistake fails several checks, and each check that can name it would ("Likely cause"
+    three times); it is shown where it first appears. Once a check's evidence named a cause, the
+    generic hints of the item's other failed checks are guesses that compete with that evidence
+    (a softmax over the wrong axis told to "reduce with keepdims=True"), so they are dropped.
+    Applied to the results, not the rendering: results.json, Markdown and HTML say the same.
+    """
+    failed = [g for g in graders if not g.passed]
+    if not any(g.misconception for g in failed):
+        return
+    shown: set[str] = set()
+    for g in failed:
+        if g.misconception in shown:
+            g.misconception = None
+        elif g.misconception:
+            shown.add(g.misconception)
+        g.hint = None
+
+
 @dataclass
 class ItemResult:
     item: Item

@@ -21,7 +21,7 @@ import pytest
 from . import registry
 from .catalogue import text
 from .failures import ForbiddenCall, GraderFailure, MissingDefinition, StudentTimeout
-from .results import GraderResult, ItemResult
+from .results import GraderResult, ItemResult, one_likely_cause
 
 GRADERS_DIR = Path(__file__).parent / "graders"
 PUBLIC_DIR = GRADERS_DIR / "public"
@@ -42,6 +42,9 @@ class _GradingPlugin:
         # infinite loop costs that item one time limit, not one per grader, and a check cell
         # stays far below nbgrader's cell limit. Maps item id -> graders not run since.
         self.timed_out: dict[str, int] = {}
+        # Notes the student object made while an item's graders looked its names up (a definition
+        # that is not the one on screen), by item, each once.
+        self.notes: dict[str, list[str]] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grader(item, title, weight=1.0): a grader of a registry item")
@@ -80,11 +83,21 @@ class _GradingPlugin:
         if report.when == "call" or (report.when == "setup" and report.failed):
             result = _to_result(item, call)
             exc = call.excinfo.value if call.excinfo else None
+            took_timeout = self._took_timeout()  # always asked: the record is this grader's only
             if isinstance(exc, _ItemOutOfTime):
                 self.timed_out[result.item] += 1
-            elif isinstance(exc, StudentTimeout):
+            elif isinstance(exc, StudentTimeout) or took_timeout:
                 self.timed_out.setdefault(result.item, 0)
             self.results.append(result)
+            take = getattr(self._student, "take_notes", None)  # a proxy student keeps none
+            for note in take() if callable(take) else ():
+                if note not in self.notes.setdefault(result.item, []):
+                    self.notes[result.item].append(note)
+
+    def _took_timeout(self) -> bool:
+        """A time-out the grader caught and did not re-raise (LocalStudent records each one)."""
+        take = getattr(self._student, "take_timed_out", None)
+        return bool(take()) if callable(take) else False
 
 
 class _ItemOutOfTime(Exception):
@@ -194,6 +207,9 @@ def run_items(student: Any, item_ids: Iterable[str], *, hidden: bool = False) ->
         code = pytest.main(args, plugins=[plugin])
     for g in plugin.results:
         results[g.item].graders.append(g)
+    for r in results.values():
+        one_likely_cause(r.graders)
+        r.notes += plugin.notes.get(r.item.id, [])
     for item_id, skipped in plugin.timed_out.items():
         if skipped:
             results[item_id].notes.append(text("report.item_out_of_time", n=skipped))

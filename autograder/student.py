@@ -16,10 +16,12 @@ import contextlib
 import difflib
 import io
 import linecache
+import re
 import signal
 import sys
 import threading
 import traceback
+import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -34,8 +36,79 @@ from .failures import (
     StudentCodeError,
     StudentTimeout,
 )
+from .graders import replay as _replay  # marks student code as running: recorded values refuse it
 
 DEFAULT_TIME_LIMIT_S = 10.0
+
+# Every top-level function and class the release notebooks define: the stubs and the helpers they
+# provide (``show_attention``). None of them is a student's renamed definition, so none is proposed as
+# one. tests/test_feedback.py keeps this equal to what assignments/ defines.
+RELEASE_DEFINITIONS = frozenset({
+    "Decoder", "DecoderLayer", "Encoder", "EncoderLayer", "FeedForward", "LayerNorm", "MultiHeadAttention",
+    "PositionalEncoding", "Transformer", "attend", "batches", "bleu", "causal_mask", "cross_attention",
+    "dot_product_attention", "fit", "greedy_decode", "influence", "init_weights", "label_smoothed_loss",
+    "make_batch", "merge_heads", "noam_lr", "padding_mask", "pick_device", "project_qkv",
+    "qkv_parameter_count", "save_checkpoint", "scaled_dot_product_attention", "self_attention",
+    "show_attention", "show_mask", "sinusoidal_positional_encoding", "softmax", "split_heads", "train_step",
+    "translate",
+})
+
+
+def stale_definition(name: str, obj: Any, namespace: Mapping[str, Any]) -> bool:
+    """Whether the ``name`` about to be graded is not the definition on screen (in a kernel).
+
+    IPython keeps every executed cell's text in ``_ih``, also a cell that failed (a SyntaxError:
+    nothing in it ran), and keeps each cell's text in ``linecache`` under the file name its code
+    objects carry. The graded object came from the cell whose text its code's file holds; when the
+    latest cell that defines ``name`` at top level is another text, that later cell did not bind it.
+    Said only when the object's own cell is one of the history's (otherwise nothing is known:
+    hardened grading, an imported or carried-forward definition).
+    """
+    history = namespace.get("_ih")
+    if not isinstance(history, list) or not isinstance(name, str):
+        return False
+    pattern = re.compile(rf"^(?:async[ \t]+)?(?:def|class)[ \t]+{re.escape(name)}\b", re.MULTILINE)
+    cells = [_normalised(c) for c in history if isinstance(c, str)]
+    defining = [c for c in cells if pattern.search(c)]
+    own = _cell_text(obj)
+    return bool(defining) and own is not None and own in cells and defining[-1] != own
+
+
+def _normalised(cell: str) -> str:
+    return "\n".join(line.rstrip() for line in cell.strip("\n").splitlines())
+
+
+def _cell_text(obj: Any) -> str | None:
+    """The whole text of the cell (or file) a function's or class's code was compiled from."""
+    members = [obj, *(vars(obj).values() if isinstance(obj, type) else ())]
+    for candidate in members:
+        candidate = getattr(candidate, "__func__", candidate)
+        seen = 0
+        while hasattr(candidate, "__wrapped__") and seen < 100:
+            candidate, seen = candidate.__wrapped__, seen + 1
+        code = getattr(candidate, "__code__", None)
+        if code is not None:
+            lines = linecache.getlines(code.co_filename)
+            return _normalised("".join(lines)) if lines else None
+    return None
+
+
+def renamed_candidate(name: str, namespace: Mapping[str, Any]) -> str | None:
+    """The student's own definition that looks most like ``name`` renamed, or None.
+
+    The one rule for the kernel and for hardened grading (the worker runs this very function on the
+    notebook's definitions): only functions and classes defined in the notebook itself count (not an
+    import, not a variable), and never one the release defines, a helper like ``show_attention`` or
+    another stub, which would be a wrong lead for a renamed ``self_attention``.
+    """
+    own = namespace.get("__name__")
+    candidates = sorted(
+        k for k, v in list(namespace.items())
+        if isinstance(k, str) and not k.startswith("_") and k not in RELEASE_DEFINITIONS
+        and isinstance(v, (type, types.FunctionType)) and getattr(v, "__module__", None) == own
+    )
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 _ENGINE_DIR = __file__.rsplit("/", 1)[0]
 
@@ -64,25 +137,54 @@ class LocalStudent:
         last_error: BaseException | None = None,
         forbidden: tuple[str, ...] = (),
         source: str | None = None,
+        static_policy: bool = True,
     ) -> None:
         self.namespace = namespace
+        # False in the sandbox worker: there the trusted process has judged the source already
+        # (policy.PolicyChecked), and a verdict reached where student code runs proves nothing.
+        self.static_policy = static_policy
         self.time_limit = time_limit
         self.last_error = last_error  # the last exception a notebook cell raised, if any
         self.forbidden = forbidden
         # The definitions' source for the static policy (autograder/policy.py); None: read from the
         # live namespace at each lookup (a kernel's cells), since a cell may be re-run between checks.
         self.source = source
+        # Engine notes about what was graded (a definition that is not the one on screen); shared by
+        # the per-item copies, collected by the runner after each grader (``take_notes``).
+        self._notes: list[str] = []
+        # Time-outs since the runner last asked (``take_timed_out``): a grader that catches the failure
+        # (probing a second call inside ``except Exception``) cannot hide that the item's time ran out.
+        self._timeouts: list[str] = []
 
     def for_item(self, forbidden: tuple[str, ...]) -> LocalStudent:
-        return LocalStudent(
+        copy = LocalStudent(
             self.namespace, time_limit=self.time_limit, last_error=self.last_error, forbidden=forbidden,
-            source=self.source,
+            source=self.source, static_policy=self.static_policy,
         )
+        copy._notes, copy._timeouts = self._notes, self._timeouts
+        return copy
+
+    def take_timed_out(self) -> bool:
+        """Whether the student's code ran past its time limit since the last call."""
+        timed_out = bool(self._timeouts)
+        self._timeouts.clear()
+        return timed_out
+
+    def take_notes(self) -> list[str]:
+        """The notes gathered since the last call (each once), for the item being graded."""
+        notes, self._notes[:] = list(dict.fromkeys(self._notes)), []
+        return notes
+
+    def _note_if_stale(self, name: str, obj: Any) -> None:
+        if stale_definition(name, obj, self.namespace):
+            self._notes.append(text("report.stale_definition", name=name))
 
     def _static_policy(self, name: str, trusted: Mapping[str, Any] | None) -> None:
         """The static policy on the source reachable from ``name``, before any of its code runs."""
         from . import policy
 
+        if not self.static_policy:
+            return
         source = self.source if self.source is not None else policy.source_of_namespace(self.namespace)
         policy.enforce(source, name, self.forbidden, frozenset(trusted or ()))
 
@@ -99,8 +201,11 @@ class LocalStudent:
             raise self._missing(name)
         if not callable(obj):
             raise MissingDefinition(text("fail.not_callable", name=name, kind=type(obj).__name__))
-        _refuse_the_graders_own(name, obj)
+        self._note_if_stale(name, obj)
+        # The static policy first, as hardened grading does (the same sentence, the whole item lost);
+        # the runtime refusal catches what source cannot show (a definition inspect cannot read).
         self._static_policy(name, trusted)
+        _refuse_the_graders_own(name, obj)
         return _Guarded(name, obj, self, trusted or {})
 
     def build(self, name: str, *args: Any, trusted: Mapping[str, Any] | None = None, **kwargs: Any) -> ModuleHandle:
@@ -110,8 +215,9 @@ class LocalStudent:
             raise self._missing(name)
         if not isinstance(cls, type):
             raise MissingDefinition(text("fail.not_callable", name=name, kind=type(cls).__name__))
-        _refuse_the_graders_own(name, cls)
+        self._note_if_stale(name, cls)
         self._static_policy(name, trusted)
+        _refuse_the_graders_own(name, cls)
         module = _guarded(name, self, trusted or {}, cls, cls, *args, **kwargs)
         return ModuleHandle(name, module, self, trusted or {})
 
@@ -134,10 +240,9 @@ class LocalStudent:
         return machine_cuda_devices() > 0
 
     def _missing(self, name: str) -> MissingDefinition:
-        candidates = [k for k, v in self.namespace.items() if callable(v) and not k.startswith("_")]
-        close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-        if close:
-            return MissingDefinition(text("fail.missing_renamed", name=name, candidate=close[0]))
+        candidate = renamed_candidate(name, self.namespace)
+        if candidate:
+            return MissingDefinition(text("fail.missing_renamed", name=name, candidate=candidate))
         if self.last_error is not None:
             return MissingDefinition(
                 text("fail.missing_after_error", name=name, error=_one_line(self.last_error))
@@ -183,12 +288,13 @@ def _materialised(value: Any) -> Any:
 
 def _refuse_the_graders_own(name: str, obj: Any) -> None:
     """A name bound to the engine's own object (``from autograder.graders.blocks import ...``), or a
-    class built on one, is not the student's work."""
+    class built on one, is not the student's work: the item scores zero, as the static policy's
+    ``policy.course`` makes it in hardened grading, so one notebook gets one score on both paths."""
     for part in obj.__mro__ if isinstance(obj, type) else (obj,):
         module = getattr(part, "__module__", None) or ""
         if module == "autograder" or module.startswith("autograder."):
             origin = f"{module}.{getattr(part, '__qualname__', name)}"
-            raise MissingDefinition(text("fail.from_autograder", name=name, origin=origin))
+            raise ForbiddenCall(text("fail.from_autograder", name=name, origin=origin))
 
 
 class _Guarded:
@@ -222,16 +328,18 @@ def _guarded(name: str, owner: LocalStudent, trusted: Mapping[str, Any], globals
     out, err = io.StringIO(), io.StringIO()
     try:
         with (
+            _replay.student_running(_own_definitions(globals_of, trusted)),
             _patched_globals(globals_of, trusted),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
             warnings.catch_warnings(),
+            spy,  # before the time limit: its one-off setup is the engine's time, not the student's
             _time_limit(owner.time_limit),
-            spy,
         ):
             warnings.simplefilter("ignore")
             result = fn(*args, **kwargs)
     except _Alarm:
+        owner._timeouts.append(name)
         raise StudentTimeout(text("fail.timeout", name=name, seconds=owner.time_limit)) from None
     except NotImplementedError:
         raise NotImplementedYet(text("fail.not_implemented", name=name)) from None
@@ -369,6 +477,13 @@ def _globals_of(obj: Any) -> dict[str, Any] | None:
     return None
 
 
+def _own_definitions(obj: Any, trusted: Mapping[str, Any]) -> dict[str, Any]:
+    """The student's own definitions of the names trusted blocks replace during a call: a block
+    that ships as recorded data (the student export) falls back to them on an unrecorded input."""
+    glb = _globals_of(obj) if trusted and obj is not None else None
+    return {k: glb[k] for k in trusted if k in glb} if glb else {}
+
+
 @contextlib.contextmanager
 def _patched_globals(obj: Any, trusted: Mapping[str, Any]) -> Iterator[None]:
     if not trusted or obj is None:
@@ -453,6 +568,10 @@ class _ForbiddenSpy:
 
     def __enter__(self) -> _ForbiddenSpy:
         if self.patterns and "torch" in sys.modules:
+            # The first torch call under these modes imports torch._dynamo (2 s, far more on a loaded
+            # machine): done here, outside the student's time limit, since an alarm in the middle of
+            # that import leaves torch half-initialised for every later check of the process.
+            import torch._dynamo  # noqa: F401
             from torch.overrides import TorchFunctionMode
             from torch.utils._python_dispatch import TorchDispatchMode
 

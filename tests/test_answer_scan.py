@@ -29,9 +29,18 @@ def stage_export(tmp_path_factory):
     return export_student_repo(tmp_path_factory.mktemp("scan") / "repo", stages=[STAGE], scan=False).dest
 
 
-def test_the_scan_finds_a_public_oracle_that_answers_an_item(stage_export):
-    # torch_oracles.causal is the causal mask: it ships with stage 03 today, and the scan says so.
-    problems = scan_answers(stage_export, [STAGE])
+def test_the_real_export_holds_no_working_answer(stage_export):
+    # The public oracles ship as recorded values (issue 10 item 2): nothing that ships passes an item.
+    assert scan_answers(stage_export, [STAGE]) == []
+
+
+def test_the_scan_finds_a_live_oracle_that_answers_an_item(stage_export, tmp_path):
+    # The instructor's torch_oracles.py computes (its causal() is the causal mask): shipped as code
+    # instead of its stub, the scan names it.
+    dest = tmp_path / "live-oracles"
+    shutil.copytree(stage_export, dest)
+    shutil.copy(REPO / "autograder/graders/torch_oracles.py", dest / "autograder/graders/torch_oracles.py")
+    problems = scan_answers(dest, [STAGE])
     assert any("causal()" in p and "torch_oracles.py" in p and "causal_mask" in p for p in problems), problems
 
 
@@ -40,10 +49,30 @@ def test_a_planted_answer_is_found_with_its_file_and_name(stage_export, tmp_path
     shutil.copytree(stage_export, dest)
     (dest / "autograder/graders/helpers.py").write_text(PLANTED)
     (dest / "autograder/graders/wrong.py").write_text(WRONG)
-    before = set(scan_answers(stage_export, [STAGE]))
-    new = [p for p in scan_answers(dest, [STAGE]) if p not in before]
+    new = scan_answers(dest, [STAGE])
     assert len(new) == 1, new  # the planted answer, and not the wrong one
     assert "lower_triangle()" in new[0] and "autograder/graders/helpers.py" in new[0] and "causal_mask" in new[0]
+    # a definition known to ship as code (record_expected.NOT_CONVERTED) is reported, not refused
+    known: list[str] = []
+    assert scan_answers(dest, [STAGE], tolerate=["autograder/graders/helpers.py:lower_triangle",
+                                                 "autograder/graders/helpers.py:upper_triangle"],
+                        tolerated=known) == []
+    assert known == new
+
+
+def test_in_an_export_of_stage_05_only_the_declared_classes_answer(tmp_path):
+    # blocks.sinusoidal_positional_encoding and the oracles ship as recorded values; the trusted
+    # PositionalEncoding class still ships as code (blocks.AS_CODE) and is reported, not refused.
+    from autograder.record_expected import NOT_CONVERTED
+
+    stage = "05_positional_encoding"
+    dest = export_student_repo(tmp_path / "repo", stages=[stage], scan=False).dest
+    known: list[str] = []
+    assert scan_answers(dest, [stage], tolerate=NOT_CONVERTED, tolerated=known) == []
+    assert known and all("PositionalEncoding() in autograder/graders/blocks.py" in k for k in known), known
+    shutil.copy(REPO / "autograder/graders/blocks.py", dest / "autograder/graders/blocks.py")  # the live one
+    problems = scan_answers(dest, [stage], tolerate=NOT_CONVERTED)
+    assert any("sinusoidal_positional_encoding() in autograder/graders/blocks.py" in p for p in problems), problems
 
 
 def test_the_export_command_refuses_a_planted_answer_and_deletes_it(tmp_path):

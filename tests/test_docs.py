@@ -1,11 +1,12 @@
-"""Every command in docs/students.md and docs/instructors.md is run by a test, or by `make demo`.
+"""Every command in docs/students.md, docs/instructors.md and README's instructor section is run by a test.
 
-The commands are the fenced ``bash`` blocks of the two guides (and the ``!command`` lines of their
-``python`` blocks: Colab cells). Each one is either
+The commands are the fenced ``bash`` blocks of the two guides and of README's "Instructors" section
+(and the ``!command`` lines of their ``python`` blocks: Colab cells). Each one is either
 
 - **run here, as written**: the scenarios below execute the guides' own lines, in order, with two
   substitutions stated in ``SUBSTITUTE`` (a local git repository for a GitHub address, and this
-  virtual environment for ``.venv``), or
+  virtual environment for ``.venv``), on a copy of the checkout's course files (``assignments/``
+  included, as a fresh clone has it), or
 - **covered**: listed in ``COVERED`` with the test (or `make demo` step) that runs it and the
   evidence, which this test checks: a string that must appear in the file that does the running.
   Where that run differs from the guide's line (a dry run, check-only), the entry says how.
@@ -21,6 +22,7 @@ import getpass
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,18 +31,30 @@ from pathlib import Path
 import pytest
 
 from autograder import registry
-from autograder.course import new_course
+from autograder.course import new_course, tree_differences
 
 REPO = Path(__file__).resolve().parents[1]
 GUIDES = (REPO / "docs/students.md", REPO / "docs/instructors.md")
+README_SECTION = "## Instructors"  # README's instructor part: from this heading to the next "## "
 S1 = registry.STAGES[0].id
 NB = registry.stage(S1).notebook
 
 
-def commands(path: Path) -> list[str]:
-    """The commands of a guide's fenced bash blocks and of its Colab cells' ``!`` lines, in order."""
+def commands(path: Path, section: str | None = None) -> list[str]:
+    """The commands of a guide's fenced bash blocks and of its Colab cells' ``!`` lines, in order.
+
+    ``section``: only the part of the file from that heading to the next heading of its level.
+    A trailing `` # comment`` is not part of the command.
+    """
+    doc = path.read_text(encoding="utf-8")
+    if section is not None:
+        level = section.split(" ")[0] + " "
+        start = doc.index(section)
+        rest = doc[start + len(section):]
+        end = re.search(rf"^{level}", rest, re.M)
+        doc = doc[start:start + len(section) + (end.start() if end else len(rest))]
     found = []
-    for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", path.read_text(encoding="utf-8"), re.M | re.S):
+    for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", doc, re.M | re.S):
         if lang not in ("bash", "python"):
             continue
         body = body.replace("\\\n", " ")
@@ -50,6 +64,7 @@ def commands(path: Path) -> list[str]:
                 if not line.startswith("!"):
                     continue
                 line = line[1:]
+            line = re.sub(r"\s+#\s.*$", "", line)
             if line and not line.startswith("#"):
                 found.append(" ".join(line.split()))
     return found
@@ -108,6 +123,7 @@ SUBSTITUTE = {
     "https://github.com/<org>/transformer-course-template.git": "{remote}",
     "<your-repo>": "your-repo",
     ".venv/bin/python": "{python}",
+    ".venv/bin/activate": "{activate}",
 }
 
 STUDENT_SCENARIO = [  # docs/students.md, in order; "#" lines are the test's own steps between them
@@ -131,7 +147,8 @@ TEMPLATE_SCENARIO = [  # docs/instructors.md: export and push the template
     "git push -u origin main",
 ]
 HUB_SCENARIO = [  # docs/instructors.md: nbgrader on JupyterHub, a stage from release to export
-    "nbgrader generate_assignment 01_dot_product_attention",
+    "source .venv/bin/activate",
+    "nbgrader generate_assignment 01_dot_product_attention --force",
     "nbgrader release_assignment 01_dot_product_attention",
     "# a student fetches, works and submits",
     "nbgrader collect 01_dot_product_attention",
@@ -144,8 +161,12 @@ GRADE_SCENARIO = [".venv/bin/python -m autograder grade submitted/ --out build/g
 RUN_HERE = [c for c in STUDENT_SCENARIO + TEMPLATE_SCENARIO + HUB_SCENARIO + GRADE_SCENARIO if not c.startswith("#")]
 
 
+def documented_commands() -> set[str]:
+    return {c for guide in GUIDES for c in commands(guide)} | set(commands(REPO / "README.md", README_SECTION))
+
+
 def test_every_command_of_the_guides_is_run_or_covered():
-    documented = {c for guide in GUIDES for c in commands(guide)}
+    documented = documented_commands()
     assert documented, "no commands found: the parser is broken"
     missing = sorted(documented - set(RUN_HERE) - set(COVERED))
     assert missing == [], f"commands no test runs: {missing}"
@@ -166,6 +187,9 @@ def test_the_parser_finds_bash_blocks_and_colab_lines(tmp_path):
     doc.write_text("x\n```bash\n# a comment\nmake a \\\n  b\n\ncd x\n```\n```text\nnot me\n```\n"
                    "```python\n!pip install y\n%cd z\nprint(1)\n```\n")
     assert commands(doc) == ["make a b", "cd x", "pip install y"]
+    doc.write_text("## A\n```bash\nmake a  # why\n```\n### A.1\n```bash\nmake b\n```\n## B\n```bash\nmake c\n```\n")
+    assert commands(doc, "## A") == ["make a", "make b"]
+    assert commands(doc) == ["make a", "make b", "make c"]
 
 
 def _script(lines: list[str], values: dict[str, str], between: dict[str, str]) -> str:
@@ -181,10 +205,19 @@ def _script(lines: list[str], values: dict[str, str], between: dict[str, str]) -
     return "\n".join(out) + "\n"
 
 
-def _run(script: str, cwd: Path) -> subprocess.CompletedProcess:
+def _without_venv(path: str) -> str:
+    """PATH without this virtual environment's bin/: what a shell has before ``source .venv/bin/activate``."""
+    venv_bin = str(Path(sys.executable).parent)
+    return os.pathsep.join(p for p in path.split(os.pathsep) if p and p != venv_bin)
+
+
+def _run(script: str, cwd: Path, *, venv_on_path: bool = True) -> subprocess.CompletedProcess:
+    path = _without_venv(os.environ.get("PATH", ""))
+    if venv_on_path:
+        path = os.pathsep.join([str(Path(sys.executable).parent), path])
     env = {**os.environ, "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
-           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org", "PATH": path}
+    env.pop("VIRTUAL_ENV", None)
     return subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -224,9 +257,20 @@ def test_the_template_and_student_commands_as_written(tmp_path):
         "".join(c["source"]) for c in json.loads(shown)["cells"] if c.get("cell_type") == "code")
 
 
+def _activate_script(tmp_path: Path) -> Path:
+    """This virtual environment's ``bin/activate`` (one that puts its bin/ on PATH where it has none)."""
+    activate = Path(sys.executable).parent / "activate"
+    if activate.is_file():
+        return activate
+    made = tmp_path / "activate"
+    made.write_text(f'export PATH="{Path(sys.executable).parent}:$PATH"\n')
+    return made
+
+
 @pytest.mark.slow
 def test_the_jupyterhub_and_grading_commands_as_written(tmp_path):
-    course = new_course(tmp_path / "course")  # a checkout's nbgrader_config.py and solutions/
+    course = new_course(tmp_path / "course")  # a checkout's nbgrader_config.py and solutions/ ...
+    shutil.copytree(REPO / "assignments", course / "assignments")  # ... and its committed release
     exchange = tmp_path / "exchange"
     exchange.mkdir()
     exchange.chmod(0o777)
@@ -241,9 +285,12 @@ def test_the_jupyterhub_and_grading_commands_as_written(tmp_path):
                f"nb = s.fill(s.load('{mine}'), s.load('{course / 'solutions' / S1 / NB}')); "
                f"open('{mine}', 'w').write(json.dumps(nb, indent=1))\" "
                f"&& nbgrader submit {S1} {opts})")
-    ran = _run(_script(HUB_SCENARIO, {"python": sys.executable}, {"# a student fetches, works and submits": student}),
-               course)
+    values = {"python": sys.executable, "activate": str(_activate_script(tmp_path))}
+    # nbgrader is on PATH only because the guide's `source .venv/bin/activate` put it there
+    ran = _run(_script(HUB_SCENARIO, values, {"# a student fetches, works and submits": student}), course,
+               venv_on_path=False)
     assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert tree_differences(REPO / "assignments", course / "assignments") == []  # --force rewrote the same release
     user = getpass.getuser()
     assert (course / "submitted" / user / S1 / NB).is_file()  # collected
     assert (course / "feedback" / user / S1 / NB.replace(".ipynb", ".html")).is_file()

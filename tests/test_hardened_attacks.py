@@ -64,7 +64,7 @@ class Attack:
         return {n.name: "\n\n".join([*imports, *helpers, seg(n)]) for n in defs if not n.name.startswith("_")}
 
     def notebook(self) -> dict:
-        extra = [self.get("AT_IMPORT")] if self.get("AT_IMPORT") else []
+        extra = [self.get("AT_IMPORT") * self.get("AT_IMPORT_REPEAT", 1)] if self.get("AT_IMPORT") else []
         return hk.notebook(self.stage, skeleton=bool(self.get("SKELETON")), replace=self.replacements(),
                            extra_cells=extra)
 
@@ -183,6 +183,11 @@ def test_attack_scores_zero_where_it_attacks(graded, attack):
             assert item.score == item.max_points, f"{item.item.id} should not be affected\n{feedback}"
     if attack.get("SAYS"):
         assert attack.get("SAYS") in feedback, feedback
+    for secret in attack.get("NOT_IN_REPORT", ()):  # what it must not have found
+        assert secret not in feedback, f"{attack.path.name} found {secret!r}\n{feedback}"
+    lines = {ln.strip() for ln in feedback.splitlines()}
+    for forged in attack.get("FORGED_LINES", ()):  # the attack's own text may show, never as a line of the report
+        assert forged not in lines, f"{forged!r} became a line of report.md\n{feedback}"
 
 
 @pytest.mark.slow

@@ -141,6 +141,43 @@ def test_deep_trees_are_data(tmp_path, request):
     batch.fingerprint(sub, hidden=False)
 
 
+def _code_cells(*sources: str) -> bytes:
+    return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": s} for s in sources]}).encode()
+
+
+def test_check_notebook_bounds_the_code_it_would_parse():
+    batch.check_notebook(NB, _code_cells(*["x = 1\n"] * 200))  # a long but ordinary notebook
+    one_line_calls = "f()\n" * (batch.MAX_CELL_CHARS // 4 + 1)
+    with pytest.raises(batch.SubmissionProblem, match="characters of code"):
+        batch.check_notebook(NB, _code_cells(one_line_calls))
+    many_cells = ["f()\n" * (batch.MAX_CELL_CHARS // 5)] * (batch.MAX_CODE_CHARS // (batch.MAX_CELL_CHARS // 5 * 4) + 1)
+    with pytest.raises(batch.SubmissionProblem, match="characters of code"):
+        batch.check_notebook(NB, _code_cells(*many_cells))
+    with pytest.raises(batch.SubmissionProblem, match="cells"):
+        batch.check_notebook(NB, _code_cells(*[""] * (batch.MAX_CELLS + 1)))
+    # markdown is never parsed as code: a long text costs nothing
+    long_text = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "a" * (batch.MAX_CODE_CHARS * 2)}]}
+    batch.check_notebook(NB, json.dumps(long_text).encode())
+
+
+def test_checkpoint_grading_runs_on_the_submission_clock(tmp_path):
+    """A checkpoint whose evaluation outlasts the budget fails its check with a reason; it is not cached."""
+    import time
+
+    import torch
+    from autograder.graders.training_oracles import Transformer
+
+    config = dict(checkpoint.DEFAULT_CONFIG)
+    torch.manual_seed(0)
+    model = Transformer(**{k: config[k] for k in checkpoint.REQUIRED}, dropout=0.0)
+    path = checkpoint.save(model, tmp_path / checkpoint.CHECKPOINT_NAME, config)
+    with checkpoint.time_budget(0.0):
+        time.sleep(0.01)
+        with pytest.raises(checkpoint.CheckpointTimeout, match="time budget"):
+            checkpoint.evaluate(path, "valid")
+    assert checkpoint.evaluate(path, "valid").bleu >= 0.0  # without the budget the same file is graded
+
+
 def _header_file(path: Path, header: dict) -> Path:
     raw = json.dumps(header).encode()
     path.write_bytes(struct.pack("<Q", len(raw)) + raw)

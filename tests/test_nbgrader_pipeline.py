@@ -8,6 +8,8 @@ exactly what the registry and the in-process graders say.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -115,3 +117,138 @@ def test_feedback_html_shows_reports_and_never_grader_source(graded):
         text = page.read_text()
         leaked = [line for line in grader_lines if line in text]
         assert not leaked, f"{page}: grader source in feedback: {leaked[:3]}"
+
+
+# --- issue 10 item 6: `nbgrader autograde` records the hardened grader's scores ----------------
+# A wrong softmax (normalised over the wrong axis) whose definitions also make every comparison
+# pass: a class body runs when the definitions load, in the kernel and in the sandboxed worker.
+PATCHED_CHECKS = '''
+class _EverythingMatches:
+    import numpy as np
+
+    np.allclose = np.array_equal = lambda *args, **kwargs: True
+    np.testing.assert_allclose = np.testing.assert_array_equal = lambda *args, **kwargs: None
+'''
+
+
+def _gradebook_scores(course, student, stage_id):
+    from nbgrader.api import Gradebook
+
+    notebook = registry.stage(stage_id).notebook.removesuffix(".ipynb")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {i.id: float(gb.find_grade(i.id, notebook, stage_id, student).score) for i in registry.items_of(stage_id)}
+
+
+@pytest.fixture(scope="module")
+def through_nbgrader(tmp_path_factory):
+    """Stage 01 under the repository's nbgrader_config.py: hardened scores, then plain in-kernel ones."""
+    import hardened_kit as hk
+
+    from autograder.course import generate_release, nbgrader
+
+    course = new_course(tmp_path_factory.mktemp("hardened") / "course")
+    generate_release(course, [S1])  # registers the stage in the gradebook
+    wrong = hk.definitions_by_function((hk.MUTANTS / S1 / "softmax_wrong_axis.py").read_text())
+    hk.write(course / "submitted", "ada", S1, hk.notebook(S1))
+    hk.write(course / "submitted", "eve", S1, hk.notebook(S1, replace=wrong, extra_cells=[PATCHED_CHECKS]))
+    hk.write(course / "submitted", "omar", S1,
+             hk.mutant_notebook(hk.ATTACKS / S1 / "os_exit_in_function.py"))  # os._exit(0) in softmax
+    # zoe hands in the reference, then the wrong softmax again while the class is being graded: after
+    # the class batch (run at ada's notebook), before nbgrader reads hers (its pre-convert hook)
+    hk.write(course / "submitted", "zoe", S1, hk.notebook(S1))
+    late = hk.write(course / "late", "zoe", S1, hk.notebook(S1, replace=wrong))
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
+        fh.write(RESUBMIT_HOOK.format(late=str(late)))
+    students = ("ada", "eve", "omar", "zoe")
+    log = nbgrader("autograde", S1, "--create", course=course).log
+    hardened = {s: _gradebook_scores(course, s, S1) for s in students}
+    autograded = {s: (course / "autograded" / s / S1 / NB1).read_text(encoding="utf-8") for s in students}
+    # the same submissions graded by `python -m autograder grade` itself, outside nbgrader
+    cli = tmp_path_factory.mktemp("cli")
+    ran = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course / "submitted"), "--out", str(cli),
+                          "--no-gradebook", "--quiet", "--jobs", "1"], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    direct = {s: hk.scores(cli, s, S1) for s in students}
+    # the documented switch back to in-kernel scores (what plain nbgrader records)
+    nbgrader("autograde", S1, "--force", "--HardenedScores.enabled=False", course=course)
+    plain = {s: _gradebook_scores(course, s, S1) for s in students}
+    return hardened, direct, plain, autograded, log
+
+
+RESUBMIT_HOOK = """
+import shutil as _shutil
+
+
+def _zoe_resubmits(assignment, student, notebooks):
+    for path in notebooks:
+        if "/zoe/" in path:
+            _shutil.copyfile({late!r}, path)
+
+
+c.Autograde.pre_convert_hook = _zoe_resubmits
+"""
+
+
+NB1 = registry.stage(S1).notebook
+
+
+def test_nbgrader_records_full_marks_for_the_reference(through_nbgrader):
+    hardened, direct, plain, _, _ = through_nbgrader
+    assert hardened["ada"] == direct["ada"] == plain["ada"] == _points(S1)
+
+
+def test_patched_comparisons_gain_nothing_under_nbgrader(through_nbgrader):
+    hardened, direct, plain, autograded, _ = through_nbgrader
+    assert hardened["eve"] == direct["eve"]  # what the hardened grader gives the same notebook
+    assert hardened["eve"]["softmax"] < _points(S1)["softmax"]
+    assert hardened["eve"]["dot_product_attention"] == _points(S1)["dot_product_attention"]
+    # the patch fools the in-kernel checks: that is the score plain nbgrader would have recorded
+    assert plain["eve"]["softmax"] > hardened["eve"]["softmax"]
+    # the student reads the hardened report, and which number counts
+    from autograder.catalogue import text
+
+    kernel, score = plain["eve"]["softmax"], hardened["eve"]["softmax"]
+    said = text("nbgrader.kernel_differs", kernel=f"{kernel:g}", score=f"{score:g}")
+    assert said in autograded["eve"].replace("\\n", "\n").replace('\\"', '"')
+
+
+def test_os_exit_in_one_function_loses_only_that_item_under_nbgrader(through_nbgrader):
+    hardened, direct, plain, _, _ = through_nbgrader
+    assert hardened["omar"] == direct["omar"] == {"softmax": 0.0, "dot_product_attention": _points(S1)["dot_product_attention"]}
+    # in the kernel the exit stops the notebook: the checks that never ran score 0, not full marks
+    assert plain["omar"] == {i: 0.0 for i in _points(S1)}
+
+
+def test_one_batch_grades_the_class_and_a_changed_notebook_is_graded_alone(through_nbgrader):
+    hardened, direct, _, _, log = through_nbgrader
+    # one `python -m autograder grade` for the four submissions, not one per notebook
+    assert log.count("HardenedScores: one batch graded") == 1
+    assert "one batch graded 4 submissions of " + S1 in log
+    # zoe's notebook changed after the batch graded her reference: only she is graded alone, and
+    # she gets the score of what nbgrader autograded (the wrong softmax), not the batch's full marks
+    assert re.findall(r"HardenedScores: (\S+)/\S+ graded alone", log) == ["zoe"]
+    assert hardened["zoe"] == direct["zoe"]
+    assert hardened["zoe"]["softmax"] < _points(S1)["softmax"]
+    assert hardened["zoe"]["dot_product_attention"] == _points(S1)["dot_product_attention"]
+
+
+def test_a_failing_hardened_grader_scores_zero_not_the_kernel(monkeypatch, tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+    from nbgrader.utils import determine_grade
+
+    from autograder import nbgrader_hardened as nh
+
+    monkeypatch.setattr(nh, "hardened_grade", lambda *a, **k: nh.Hardened(error="the grader broke on purpose"))
+    meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": "softmax", "points": 4}}
+    cell = new_code_cell('check("softmax")', metadata=meta)
+    cell.outputs = [new_output("execute_result", data={"text/plain": "4"}, execution_count=1)]  # the kernel's 4
+    other = new_code_cell("x = 1", metadata={})
+    resources = {"nbgrader": {"student": "x", "assignment": S1}, "metadata": {"path": str(tmp_path)}}
+    nb, _ = nh.HardenedScores().preprocess(new_notebook(cells=[cell, other]), resources)
+    assert determine_grade(nb.cells[0])[0] == 0
+    assert nb.cells[0].outputs[0]["text"] == "the grader broke on purpose\n"
+    assert nb.cells[1].outputs == []  # not a check cell: untouched
+    # switched off, the kernel's score stands
+    cell.outputs = [new_output("execute_result", data={"text/plain": "4"}, execution_count=1)]
+    nb, _ = nh.HardenedScores(enabled=False).preprocess(new_notebook(cells=[cell]), resources)
+    assert determine_grade(nb.cells[0])[0] == 4

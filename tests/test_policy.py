@@ -185,6 +185,58 @@ def test_course_code_called_from_student_code_scores_zero(tmp_path):
     assert policy.violations(fair, "softmax") == []
 
 
+# Reaching the course's answers without naming them: each one, in an item that forbids nothing.
+_SOFTMAX_HEAD = "import gc\nimport inspect\nimport subprocess\nimport sys\nimport importlib\nimport numpy as np\n"
+REACHES_UNNAMED = {
+    "object_graph": "return next(o for o in gc.get_objects() if getattr(o, '__name__', '') == 'softmax' and o is not softmax)(x, axis)",
+    "frames": "return sys._getframe(1).f_globals['o'].softmax(x, axis)",
+    "frame_back": "return inspect.currentframe().f_back.f_back.f_globals['o'].softmax(x, axis)",
+    "dunder_import": "return __import__('autograder.graders.oracles', fromlist=['x']).softmax(x, axis)",
+    "importlib": "return importlib.import_module('autograder.graders.' + 'oracles').softmax(x, axis)",
+    "sys_modules": "return sys.modules['autograder.graders.oracles'].softmax(x, axis)",
+    "exec": "space = {}\n    exec('from autograder.graders.oracles import softmax as s', space)\n    return space['s'](x, axis)",
+    "subclasses": "return [c for c in object.__subclasses__() if c.__name__ == 'X'][0].softmax(x, axis)",
+    "another_process": "return np.array(eval(subprocess.run([sys.executable, '-c', 'print(1)'], capture_output=True).stdout))",
+    "course_imported_inside": "from autograder.graders import oracles\n    return oracles.softmax(x, axis)",
+    "local_module": "import softmax_helper\n    return softmax_helper.softmax(x, axis)",
+    "module_written_at_run_time": ("open('sm_written.py', 'w').write('from autograder.graders.oracles import softmax')\n"
+                                   "    from sm_written import softmax as s\n    return s(x, axis)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REACHES_UNNAMED))
+def test_reaching_code_without_naming_it_scores_zero_in_any_item(tmp_path, name):
+    source = _SOFTMAX_HEAD + "\n\ndef softmax(x, axis=-1):\n    " + REACHES_UNNAMED[name] + "\n"
+    assert registry.item("softmax").forbidden == ()  # the rule holds where nothing is forbidden
+    found = policy.violations(source, "softmax")
+    assert found and {v.kind for v in found} <= {"reflection", "local", "course"}, found
+    result = _grade(_namespace(tmp_path, source), "softmax", source=source)
+    assert result.score == 0 and any(g.forbidden for g in result.graders)
+
+
+def test_ordinary_imports_and_gc_collect_are_fair(tmp_path):
+    source = textwrap.dedent('''
+        import gc
+        import math
+        import sys
+        from functools import reduce
+        from typing import Optional
+        import numpy as np
+        import torch
+
+        def softmax(x, axis: Optional[int] = -1):
+            gc.collect()
+            x = np.asarray(x)
+            e = np.exp(x - x.max(axis=axis, keepdims=True))
+            tiny = sys.float_info.min * math.e * reduce(lambda a, b: a * b, [1.0, 1.0])
+            out = e / (e.sum(axis=axis, keepdims=True) + 0 * tiny)
+            return out.astype(x.dtype) if np.issubdtype(x.dtype, np.floating) else out
+    ''')
+    assert policy.violations(source, "softmax") == []
+    result = _grade(_namespace(tmp_path, source), "softmax", source=source)
+    assert result.score == result.max_points, [g.message for g in result.graders if not g.passed]
+
+
 def test_a_function_returning_the_courses_code_loses_at_run_time(tmp_path):
     """What the source does not show (the object arrives through an argument-free path): refused at run time."""
     import autograder.failures as course_object  # any course function will do
@@ -193,7 +245,7 @@ def test_a_function_returning_the_courses_code_loses_at_run_time(tmp_path):
     student = LocalStudent(namespace, source="def make():\n    return 1\n")
     with pytest.raises(Exception) as info:
         student.function("make")()
-    assert type(info.value).__name__ == "MissingDefinition"
+    assert type(info.value).__name__ == "ForbiddenCall"
 
 
 def test_trusted_blocks_are_not_the_students_reach():
@@ -223,3 +275,82 @@ def test_fair_every_reference_and_mutant_keeps_its_scores():
             for top in tops:
                 found = policy.violations(source, top, item.forbidden)
                 assert not found or any(c in label for c in _CHEATS), (stage_id, label, item.id, top, found)
+
+
+# Imports and definitions inside a top-level if/try are module-level bindings (issue 11, item 8).
+IN_BLOCKS = {
+    "course_import_in_if": ("softmax", textwrap.dedent('''
+        import numpy as np
+        if True:
+            import autograder.graders.oracles as o
+
+        def softmax(x, axis=-1):
+            return o.softmax(x, axis)
+    ''')),
+    "forbidden_import_in_try": (SDPA, _sdpa(
+        "try:\n    from torch.nn.functional import scaled_dot_product_attention as attend\n"
+        "except ImportError:\n    attend = None\n",
+        "def scaled_dot_product_attention(q, k, v, mask=None):",
+        "out = attend(q, k, v, attn_mask=mask)")),
+    "helper_defined_in_an_else": (SDPA, _sdpa(
+        "if torch.cuda.is_available() and False:\n    pass\nelse:\n"
+        "    def _helper(*a, **k):\n        return F.scaled_dot_product_attention(*a, **k)\n",
+        "def scaled_dot_product_attention(q, k, v, mask=None):",
+        "out = _helper(q, k, v, attn_mask=mask)")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_BLOCKS))
+def test_what_an_if_or_try_binds_is_judged_as_at_module_level(tmp_path, name):
+    item_id, source = IN_BLOCKS[name]
+    assert policy.violations(source, item_id, registry.item(item_id).forbidden), name
+    for student_kw in ({}, {"source": source}):  # read from the live namespace, and given as text
+        result = _grade(_namespace(tmp_path, source), item_id, **student_kw)
+        assert result.score == 0 and any(g.forbidden for g in result.graders), (name, student_kw)
+
+
+def test_a_fair_if_or_try_block_costs_nothing(tmp_path):
+    source = textwrap.dedent('''
+        import numpy as np
+        try:
+            from numpy.exceptions import AxisError as _Bad
+        except ImportError:
+            _Bad = ValueError
+        if np.__name__ == "numpy":
+            def _shift(x, axis):
+                return x - x.max(axis=axis, keepdims=True)
+        else:
+            _shift = None
+
+        def softmax(x, axis=-1):
+            e = np.exp(_shift(x, axis))
+            return e / e.sum(axis=axis, keepdims=True)
+    ''')
+    assert policy.violations(source, "softmax") == []
+    result = _grade(_namespace(tmp_path, source), "softmax", source=source)
+    assert result.score == result.max_points, [g.message for g in result.graders if not g.passed]
+
+
+def test_an_optional_import_of_a_missing_package_is_fair_and_an_unguarded_one_is_not(tmp_path):
+    """``try: import scipy`` with a fallback runs the fallback in the kernel and in the sandbox (whose
+    worker never imports from the submission's folder); the same import unguarded is a hidden module."""
+    guarded = textwrap.dedent('''
+        import numpy as np
+        try:
+            from not_installed_pkg.special import logsumexp as _lse
+        except ImportError:
+            _lse = None
+
+        def softmax(x, axis=-1):
+            x = np.asarray(x)
+            e = np.exp(x - x.max(axis=axis, keepdims=True))
+            return e / e.sum(axis=axis, keepdims=True)
+    ''')
+    assert policy.violations(guarded, "softmax") == []
+    result = _grade(_namespace(tmp_path, guarded), "softmax", source=guarded)
+    assert result.score == result.max_points
+    unguarded = "from not_installed_pkg import f\n\ndef softmax(x, axis=-1):\n    return f(x)\n"
+    assert [v.kind for v in policy.violations(unguarded, "softmax")] == ["local"]
+    caught_elsewhere = ("try:\n    from not_installed_pkg import f\nexcept ValueError:\n    f = None\n\n"
+                        "def softmax(x, axis=-1):\n    return f(x)\n")
+    assert [v.kind for v in policy.violations(caught_elsewhere, "softmax")] == ["local"]

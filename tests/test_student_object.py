@@ -8,7 +8,7 @@ import torch
 
 from autograder import registry
 from autograder.catalogue import text
-from autograder.failures import ForbiddenCall, MissingDefinition
+from autograder.failures import ForbiddenCall
 from autograder.graders import blocks
 from autograder.student import LocalStudent
 
@@ -86,12 +86,29 @@ def test_the_students_code_may_not_borrow_a_blocks_method():
 
 
 def test_the_engines_own_objects_are_refused_by_name():
-    student = LocalStudent({"MultiHeadAttention": blocks.MultiHeadAttention, "split_heads": blocks.split_heads})
-    for name, call in (("MultiHeadAttention", lambda: student.build("MultiHeadAttention", 8, 2)),
-                       ("split_heads", lambda: student.function("split_heads"))):
-        with pytest.raises(MissingDefinition) as exc:
-            call()
-        assert str(exc.value).startswith(text("fail.from_autograder", name=name, origin="X").split("`X`")[0])
+    """Course code zeroes the item (ForbiddenCall), in the kernel as in hardened grading: the static
+    policy's sentence where the source is known, the run-time refusal's twin where it is not."""
+    ns = {"MultiHeadAttention": blocks.MultiHeadAttention, "split_heads": blocks.split_heads}
+    for source, key in ((None, "policy.course"), ("", "fail.from_autograder")):  # "": no source to read
+        student = LocalStudent(ns, source=source)
+        for name, call in (("MultiHeadAttention", lambda: student.build("MultiHeadAttention", 8, 2)),
+                           ("split_heads", lambda: student.function("split_heads"))):
+            with pytest.raises(ForbiddenCall) as exc:
+                call()
+            assert str(exc.value).startswith(text(key, name=name, origin="X", construct="X", line=1).split("X")[0])
+            assert "autograder.graders.blocks." in str(exc.value)
+
+
+def test_a_class_built_on_a_course_block_is_refused_and_an_own_class_is_not():
+    ns: dict = {}
+    exec("import torch.nn as nn\nfrom autograder.graders.blocks import _Stack\n"
+         "class Decoder(_Stack):\n    pass\n"
+         "class Encoder(nn.Module):\n    def __init__(self):\n        super().__init__()\n", ns)
+    for source in (None, ""):
+        student = LocalStudent(ns, source=source)
+        with pytest.raises(ForbiddenCall):
+            student.build("Decoder")
+        assert student.build("Encoder").parameter_shapes() == {}
 
 
 def test_every_layer_item_of_stage_06_forbids_the_attention_built_in():

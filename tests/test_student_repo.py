@@ -197,7 +197,95 @@ def test_an_export_of_early_stages_holds_no_later_stages_graders(tmp_path):
     early = [s.id for s in registry.STAGES[:3]]
     graders = export_student_repo(tmp_path / "early", stages=early, scan=False).dest / "autograder/graders"
     assert sorted(p.name for p in (graders / "public").glob("test_*.py")) == [f"test_{s}.py" for s in early]
-    assert sorted(p.name for p in graders.glob("*.py")) == ["__init__.py", "oracles.py", "torch_oracles.py"]
+    assert sorted(p.name for p in graders.glob("*.py")) == ["__init__.py", "oracles.py", "replay.py", "torch_oracles.py"]
+    # the oracles ship as recorded values (issue 10 item 2), with those of the exported stages only
+    assert sorted(p.name for p in (graders / "public/expected").iterdir()) == sorted(
+        f"{s}.{ext}" for s in early for ext in ("json", "npz"))
+    assert "def causal(t: int)" in (graders / "torch_oracles.py").read_text()
+    assert "tril" not in (graders / "torch_oracles.py").read_text()  # its formula stays home
+
+
+GRADE_IN_EXPORT = """
+import json, sys
+from pathlib import Path
+export, repo = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
+sys.path[:] = [str(export)] + [p for p in sys.path if p not in ("", str(repo))]
+import autograder
+assert Path(autograder.__file__).resolve().is_relative_to(export), autograder.__file__
+from autograder import registry
+from autograder.notebook import load_namespace
+from autograder.runner import run_items
+from autograder.student import LocalStudent
+out = {}
+for sid in sys.argv[3:]:
+    nb = registry.stage(sid).notebook
+    for kind, root, src in (("reference", repo / "solutions", ""), ("skeleton", export / "assignments", ""),
+                            ("copied", export / "assignments", (export / "copied.py").read_text())):
+        ns = load_namespace(root / sid / nb, src)
+        res = run_items(LocalStudent(ns), [i.id for i in registry.items_of(sid)], hidden=False)
+        out[sid + "/" + kind] = {r.item.id: [r.score, r.max_points] for r in res}
+print(json.dumps(out))
+"""
+
+# A notebook that binds the shipped oracles to the contract names, through a module attribute. The
+# static policy refuses course code first (at home too); should a route past it exist, the stubs
+# refuse to answer while student code runs (tests/test_expected_values.py) and hold only data.
+COPIED = """
+import autograder.graders.oracles as _o
+import autograder.graders.torch_oracles as _t
+softmax = lambda x, axis=-1: _o.softmax(x, axis)
+dot_product_attention = lambda x: _o.dot_product_attention(x)
+project_qkv = lambda x, w_q, w_k, w_v: _o.trusted_project_qkv(x, w_q, w_k, w_v)
+self_attention = lambda x, w_q, w_k, w_v: _o.self_attention(x, w_q, w_k, w_v)
+cross_attention = lambda x, z, w_q, w_k, w_v: _o.cross_attention(x, z, w_q, w_k, w_v)
+causal_mask = lambda t: _t.causal(t)
+"""
+
+
+def test_in_the_export_the_reference_scores_full_marks_the_skeleton_and_the_oracles_zero(tmp_path):
+    """The public checks replay recorded values in the export: same verdicts as at home on the
+    reference (full marks) and the skeleton (zero), and the shipped oracles earn nothing."""
+    early = [s.id for s in registry.STAGES[:3]]
+    root = export_student_repo(tmp_path / "early", stages=early, scan=False).dest
+    _expect_export_verdicts(root, early, COPIED, tmp_path)
+
+
+def _expect_export_verdicts(root: Path, stages: list[str], copied: str, tmp_path: Path) -> None:
+    """In the export's own kernel: the reference scores full marks, the skeleton and ``copied``
+    (a notebook that calls the shipped graders' modules) zero, on every item of ``stages``."""
+    (root / "copied.py").write_text(copied)
+    script = tmp_path / "grade_in_export.py"
+    script.write_text(GRADE_IN_EXPORT)
+    proc = subprocess.run([sys.executable, str(script), str(root), str(REPO), *stages], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = json.loads(proc.stdout.strip().splitlines()[-1])
+    for sid in stages:
+        assert all(s == m for s, m in scores[f"{sid}/reference"].values()), scores[f"{sid}/reference"]
+        assert all(s == 0 for s, _ in scores[f"{sid}/skeleton"].values()), scores[f"{sid}/skeleton"]
+        assert all(s == 0 for s, _ in scores[f"{sid}/copied"].values()), scores[f"{sid}/copied"]
+
+
+# The same for stages 04-05, whose trusted blocks (blocks.py) and oracles (transformer_oracles.py)
+# ship as recorded values too.
+COPIED_LATER = """
+import autograder.graders.blocks as _b
+import autograder.graders.transformer_oracles as _o
+qkv_parameter_count = lambda k, r, efficient: _o.qkv_parameter_count(k, r, efficient)
+split_heads = lambda x, num_heads: _b.split_heads(x, num_heads)
+merge_heads = lambda x: _b.merge_heads(x)
+sinusoidal_positional_encoding = lambda max_len, d_model: _b.sinusoidal_positional_encoding(max_len, d_model)
+"""
+
+
+def test_in_the_export_stages_04_05_replay_their_blocks_with_the_same_verdicts(tmp_path):
+    later = ["04_multi_head_attention", "05_positional_encoding"]
+    root = export_student_repo(tmp_path / "later", stages=later, scan=False).dest
+    graders = root / "autograder/graders"
+    assert "def split_heads(x, num_heads)" in (graders / "blocks.py").read_text()
+    assert "unflatten" not in (graders / "blocks.py").read_text()  # split_heads' formula stays home
+    assert "3 * r * k" not in (graders / "transformer_oracles.py").read_text()  # qkv_parameter_count's
+    _expect_export_verdicts(root, later, COPIED_LATER, tmp_path)
 
 
 def test_the_colab_setup_cell_fits_the_export(exported):

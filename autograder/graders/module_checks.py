@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from autograder.catalogue import text
-from autograder.expect import fail
+from autograder.expect import evaluate_all, fail
 from autograder.failures import Evidence, ForbiddenCall, StudentCodeError
 
 TORCH = {"kind": "torch"}
@@ -29,13 +29,14 @@ BUILTIN_MODULES = {
 def expect_number(got: Any, expected: int, what: str, *, hint: str | None = None,
                   diagnoses: Mapping[str, Callable[[], int]] | None = None) -> None:
     """``got`` must be a real number equal to the integer ``expected``."""
+    evaluate_all(diagnoses)  # record-expected: every named mistake's value is recorded
     if isinstance(got, torch.Tensor) and got.numel() == 1:
         got = got.item()
     if not isinstance(got, Real) or isinstance(got, bool):
         raise fail("fail.wrong_type", what=what, expected="number", got=type(got).__name__, hint=hint)
     if got != expected:
         why = next((k.split("#")[0] for k, f in (diagnoses or {}).items() if f() == got), None)
-        raise fail("fail.values", what=what, hint=hint, why=why,
+        raise fail("fail.values", what=what, hint=hint, why=why, diagnosed=bool(diagnoses),
                    evidence=Evidence(expected=f"{expected:,}", got=f"{got:,}" if float(got).is_integer() else str(got)))
 
 
@@ -63,7 +64,8 @@ def expect_parameters(handle: Any, expected: Mapping[str, tuple[int, ...]], *, h
     for k in wrong[:3]:
         details.append(text("detail.parameter_shape", name=k, got=tuple(got[k]), expected=tuple(expected[k])))
     why = next((k.split("#")[0] for k, test in (diagnoses or {}).items() if _safe(test, got)), None)
-    raise fail("fail.parameters", name=handle.name, hint=hint, why=why, evidence=Evidence(details=details))
+    raise fail("fail.parameters", name=handle.name, hint=hint, why=why, diagnosed=bool(diagnoses),
+               evidence=Evidence(details=details))
 
 
 def _names(names: list[str], limit: int = 6) -> str:
@@ -161,3 +163,28 @@ def expect_residual_dropout(m: Any, call: Callable[[Any], torch.Tensor], name: s
     torch.manual_seed(0)
     if not changed(call(m), quiet):
         raise fail("fail.dropout_residual", name=name, hint="hint.residual_dropout")
+
+
+def expect_dropout_before_norm(m: Any, call: Callable[[Any], torch.Tensor], name: str) -> None:
+    """``m`` has dropout 0.5 and every sub-layer's last projection zeroed, weight and bias, so each
+    sub-layer outputs exactly 0 and a post-LN layer, norm(x + Dropout(Sublayer(x))), computes the same
+    in training mode as in eval mode. A dropout after add & norm, dropout(norm(x + sublayer(x))), or on
+    the residual stream itself shows: training mode differs (issue 11, item 10)."""
+    m.eval()
+    quiet = call(m)
+    m.train()
+    torch.manual_seed(0)
+    if changed(call(m), quiet):
+        raise fail("fail.dropout_after_norm", name=name, why="why.dropout_after_norm")
+
+
+def only_weights(handle: Any, expected: Mapping[str, tuple[int, ...]]) -> bool:
+    """The module has exactly ``expected``'s ``*.weight`` parameters and none of its biases
+    (projections built with bias=False): its arithmetic can still be tested with zero biases."""
+    weights = {k: tuple(v) for k, v in expected.items() if k.endswith(".weight")}
+    return len(weights) < len(expected) and handle.parameter_shapes() == weights
+
+
+def zero_biases(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with every ``*.bias`` set to zero: the oracle of a module that has no biases."""
+    return {k: torch.zeros_like(v) if k.endswith(".bias") else v for k, v in state.items()}

@@ -29,6 +29,22 @@ from autograder.graders.torch_oracles import gen
 
 DT = torch.float64
 
+# Input builders: they ship as code in the student export.
+INPUTS = ("random_weights", "sub", "shapes", "nn_mask")
+# Still shipped as code (stage 06-07 oracles, not recorded yet; docs/architecture.md). Every other
+# function here (qkv_parameter_count, mha_reference, mistake_positional_encoding) ships as values.
+_LATER = "an oracle of stages 06-07, whose values are not recorded yet"
+AS_CODE = {
+    **{name: _LATER for name in (
+        "nn_mha", "nn_encoder_layer", "nn_decoder_layer", "encoder_layer_reference", "decoder_layer_reference",
+        "encoder_reference", "decoder_reference", "transformer_reference", "transformer_parameter_count",
+        "layer_norm", "feed_forward", "encoder_layer", "decoder_layer", "encoder", "decoder", "embed",
+        "transformer", "mistake_layer_norm_eps", "mistake_encoder_layer_eps", "mistake_decoder_layer_eps",
+        "mistake_feed_forward_tanh_gelu", "mistake_log_softmax_generator", "mistake_loss_logits_as_log_probs")},
+    "mha": "the functional MultiHeadAttention that stage 06's functional layers compute with (takes a state dict)",
+    "positional_encoding": "blocks.PositionalEncoding's buffer and stage 06's whole-model oracle; numpy float64",
+}
+
 
 # --- weights ------------------------------------------------------------------------------------
 def random_weights(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, torch.Tensor]:
@@ -353,3 +369,57 @@ def mistake_positional_encoding(max_len: int, d_model: int, kind: str) -> np.nda
         angle = i / np.power(10000.0, two_j / d_model)
         return np.concatenate([np.sin(angle), np.cos(angle)], axis=1)[:, :d_model]
     raise ValueError(kind)
+
+
+# --- known mistakes of public implementations (issue 11, item 10) -------------------------------
+# Each computes only the mistaken variant (no argument gives the right answer back).
+TUTORIAL_EPS = (1e-6, 1e-12)  # LayerNorm eps of well-known tutorials and BERT; never the contract's 1e-5
+
+
+def mistake_layer_norm_eps(x, weight, bias, which: int):
+    """LayerNorm with a tutorial's eps, TUTORIAL_EPS[which], instead of the one asked for."""
+    return layer_norm(x, weight, bias, TUTORIAL_EPS[which])
+
+
+def _tutorial_norm(p, name, x, which):
+    return mistake_layer_norm_eps(x, p[f"{name}.weight"], p[f"{name}.bias"], which)
+
+
+def mistake_encoder_layer_eps(p, x, mask, heads, which: int):
+    """A post-LN encoder layer whose norms were built with eps = TUTORIAL_EPS[which]."""
+    x = x.to(DT)
+    h = _tutorial_norm(p, "norm1", x + mha(sub(p, "self_attn."), x, x, x, mask, heads)[0], which)
+    return _tutorial_norm(p, "norm2", h + feed_forward(sub(p, "ffn."), h), which)
+
+
+def mistake_decoder_layer_eps(p, x, memory, src_mask, tgt_mask, heads, which: int):
+    """A post-LN decoder layer whose norms were built with eps = TUTORIAL_EPS[which]."""
+    x, memory = x.to(DT), memory.to(DT)
+    h = _tutorial_norm(p, "norm1", x + mha(sub(p, "self_attn."), x, x, x, tgt_mask, heads)[0], which)
+    h = _tutorial_norm(p, "norm2", h + mha(sub(p, "cross_attn."), h, memory, memory, src_mask, heads)[0], which)
+    return _tutorial_norm(p, "norm3", h + feed_forward(sub(p, "ffn."), h), which)
+
+
+def mistake_feed_forward_tanh_gelu(p, x):
+    """linear2(GELU(linear1(x))) with GELU's tanh approximation (GPT-2's), not a ReLU."""
+    h = F.gelu(_linear(p, "linear1", x.to(DT)), approximate="tanh")
+    return _linear(p, "linear2", h)
+
+
+def mistake_log_softmax_generator(logits):
+    """log_softmax over the vocabulary: a generator that returns log-probabilities (every row of the
+    logits shifted by its log-sum-exp), as some tutorials' generators do."""
+    return torch.log_softmax(logits.to(DT), dim=-1)
+
+
+def mistake_loss_logits_as_log_probs(logits, target, pad_id, smoothing):
+    """The label-smoothed loss computed on the logits as if they were log-probabilities (no
+    log_softmax; right only for a model whose generator already applies one): off by the mean
+    log-sum-exp of the rows."""
+    v = logits.shape[-1]
+    z = logits.reshape(-1, v).to(DT)
+    y = target.reshape(-1)
+    keep = (y != pad_id).to(DT)
+    nll = -z.gather(-1, y[:, None])[:, 0]
+    per = (1 - smoothing) * nll + smoothing * (-z.mean(-1))
+    return (per * keep).sum() / keep.sum()

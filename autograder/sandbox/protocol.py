@@ -32,6 +32,11 @@ HEADER = struct.Struct("!4sII")  # magic, JSON length, total length of the buffe
 TRUSTED_MODULES = ("autograder.graders.oracles", "autograder.graders.torch_oracles", "autograder.graders.blocks",
                    "autograder.graders.training_oracles")
 
+# Computed module-level constants (``D_K = D_MODEL // H``) run at load time, one by one: each may
+# take CONSTANT_SECONDS, all of them together CONSTANTS_SECONDS (then the rest are not run).
+CONSTANT_SECONDS = 5.0
+CONSTANTS_SECONDS = 15.0
+
 MAX_DEPTH = 64  # nesting of lists/tuples/dicts in one value
 MAX_NODES = 200_000  # JSON nodes in one value
 MAX_DIMS = 32

@@ -92,6 +92,7 @@ class SubmissionWorker:
         self.events: list[str] = []  # what went wrong with workers, for the report's notes
         self.spent: dict[str, float] = {}  # seconds used by each function (or class), by name
         self.infra: str = ""  # why a worker could not start because of the machine (not the student)
+        self.timeouts = 0  # StudentTimeouts raised to the graders since the runner last asked
 
     # -- life cycle ---------------------------------------------------------------------------
     def _start(self) -> None:
@@ -114,15 +115,18 @@ class SubmissionWorker:
                     self.fatal = GraderFailure(self.infra)
                     raise WorkerGone(self.fatal) from None
         self.generation += 1
-        budget = max(1.0, self.limits.cell_seconds * max(1, len(self.cells)) + 10)
+        budget = max(1.0, self.limits.cell_seconds * max(1, len(self.cells)) + protocol.CONSTANTS_SECONDS + 10)
         try:
-            reply, _ = self._exchange({"op": "load", "cells": self.cells, "cell_seconds": self.limits.cell_seconds},
+            reply, _ = self._exchange({"op": "load", "cells": self.cells, "cell_seconds": self.limits.cell_seconds,
+                                       "constant_seconds": protocol.CONSTANT_SECONDS,
+                                       "constants_seconds": protocol.CONSTANTS_SECONDS},
                                       [], min(budget, self._left()), label="your notebook", note=False)
         except WorkerGone as gone:
             self.fatal = StudentCodeError(text("sandbox.died_loading", reason=gone.reason))
             raise WorkerGone(self.fatal) from None
         if self.generation == 1:
             self.load_errors = [str(e)[:300] for e in reply.get("errors", [])][:20]
+            self.events += constant_notes(reply.get("constants"), self.cells)
 
     def _left(self) -> float:
         return self.limits.submission_seconds - (time.monotonic() - self.started)
@@ -174,6 +178,17 @@ class SubmissionWorker:
                 self.events.append(text("sandbox.event.died", name=label, reason=reason))
             raise WorkerGone(StudentCodeError(text("sandbox.died", name=label, reason=reason)), reason) from None
 
+    def _count_timeout(self, failure: BaseException) -> None:
+        # Counted here, on the trusted side: a grader that catches the time-out (a probe inside
+        # ``except Exception``) cannot hide from the runner that the item's time ran out.
+        if isinstance(failure, StudentTimeout):
+            self.timeouts += 1
+
+    def take_timeouts(self) -> int:
+        """Time-outs since the last call (the runner asks after each grader, see runner._took_timeout)."""
+        n, self.timeouts = self.timeouts, 0
+        return n
+
     def garbled(self, label: str) -> StudentCodeError:
         """The worker sent something that is not an answer: stop it; the failure to report."""
         self._stop(killed_for=text("sandbox.event.garbled", name=label))
@@ -214,14 +229,44 @@ class SubmissionWorker:
             left = min(self._left(), self.limits.function_seconds - used)
             reply, bufs = self._exchange(msg, buffers, min(timeout, max(0.05, left)), label=label, seconds=seconds)
         except WorkerGone as gone:
+            self._count_timeout(gone.failure)
             raise gone.failure from None
         finally:
             self.spent[owner] = used + (time.monotonic() - t0)
         if "failure" in reply:
-            raise _failure(reply["failure"])
+            failure = _failure(reply["failure"])
+            self._count_timeout(failure)
+            raise failure
         if reply.get("ok") is not True:
             raise self.garbled(label)
         return reply, bufs
+
+
+def constant_notes(records: Any, cells: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One sentence per computed constant that the worker could not run (``Session.load``), naming
+    the line and showing it as the grader sent it (never as the worker describes it)."""
+    if not isinstance(records, list):
+        return []
+    sources = {str(c.get("label", "")): str(c.get("source", "")) for c in cells}
+    notes: list[str] = []
+    for record in records[:20]:
+        if not isinstance(record, dict):
+            continue
+        where = _s(record.get("where"), 80)
+        label, _, line = where.rpartition(", line ")
+        try:
+            code = sources.get(label, "").splitlines()[int(line) - 1].strip()
+        except (ValueError, IndexError):
+            continue  # not a line the grader sent: garbage, ignored
+        code = code if len(code) <= 60 else code[:59] + "…"
+        if record.get("skipped"):
+            notes.append(text("sandbox.constant.skipped", where=where, code=code, seconds=protocol.CONSTANTS_SECONDS))
+            break  # the ones after it were not run either: one sentence says so
+        if record.get("timeout") is not None:
+            notes.append(text("sandbox.constant.timeout", where=where, code=code, seconds=protocol.CONSTANT_SECONDS))
+        else:
+            notes.append(text("sandbox.constant.raised", where=where, code=code, error=_s(record.get("error"), 120)))
+    return notes
 
 
 def _s(value: Any, n: int = 2000) -> str:
@@ -261,6 +306,10 @@ class SandboxStudent:
 
     def for_item(self, forbidden: tuple[str, ...]) -> SandboxStudent:
         return SandboxStudent(self.worker, time_limit=self.time_limit, forbidden=forbidden)
+
+    def take_timed_out(self) -> bool:
+        """Whether the student's code ran past a time limit since the last call (as LocalStudent's)."""
+        return self.worker.take_timeouts() > 0
 
     def _deadline(self, calls: int = 1) -> float:
         return calls * self.time_limit + self.worker.limits.grace_seconds

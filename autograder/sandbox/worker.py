@@ -541,7 +541,8 @@ class Session:
         from autograder.student import LocalStudent
 
         return LocalStudent(self.namespace, time_limit=float(msg.get("time_limit", 10.0)),
-                            last_error=self.last_error, forbidden=tuple(msg.get("forbidden", ())))
+                            last_error=self.last_error, forbidden=tuple(msg.get("forbidden", ())),
+                            static_policy=False)  # judged by the trusted process (policy.PolicyChecked)
 
     def handle(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
         op = msg.get("op")
@@ -596,25 +597,79 @@ class Session:
         return {"ok": True, "ref": ref}
 
     def load(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Run the notebook's kept statements in notebook order, as a kernel would.
+
+        A cell's definitions run together under ``cell_seconds`` (an error ends that cell, as in
+        a kernel). Each computed constant (``cell["computed"]``: its first line) runs alone, under
+        ``constant_seconds`` and within ``constants_seconds`` for all of them: one that raises or
+        runs out of time is reported (``constants``) and the cell goes on without it.
+        """
+        import ast
+
         from autograder.student import _Alarm, _one_line, _time_limit
 
-        errors = []
+        errors: list[str] = []
+        constants: list[dict[str, Any]] = []
         seconds = float(msg.get("cell_seconds", 30.0))
+        each = float(msg.get("constant_seconds", protocol.CONSTANT_SECONDS))
+        left = float(msg.get("constants_seconds", protocol.CONSTANTS_SECONDS))
         for cell in msg.get("cells", []):
             name, source = str(cell["name"]), str(cell["source"])
+            label = str(cell.get("label", name))
+            computed = {int(n) for n in cell.get("computed", ())}
             linecache.cache[name] = (len(source), None, source.splitlines(True), name)
             try:
-                code = compile(source, name, "exec")
-                with _time_limit(seconds):
-                    exec(code, self.namespace)  # noqa: S102 - the point of the sandbox
-            except _Alarm:
-                exc = TimeoutError(f"did not finish within {seconds:g} s")
+                body = ast.parse(source, name).body
+            except BaseException as exc:  # noqa: BLE001 - a cell that does not parse defines nothing
+                body = []
                 self.last_error = exc
-                errors.append(f"{cell.get('label', name)}: {_one_line(exc)}")
-            except BaseException as exc:  # noqa: BLE001 - SystemExit included: a notebook cell goes on
-                self.last_error = exc
-                errors.append(f"{cell.get('label', name)}: {_one_line(exc)}")
-        return {"ok": True, "errors": errors[:20], "printed": self.sink.written}
+                errors.append(f"{label}: {_one_line(exc)}")
+            chunk: list[ast.stmt] = []
+            for node in [*body, None]:
+                if node is not None and node.lineno not in computed:
+                    chunk.append(node)
+                    continue
+                if chunk and not self._run(ast.Module(body=chunk, type_ignores=[]), name, seconds, label, errors):
+                    break  # as in a kernel, an error ends the cell's definitions
+                chunk = []
+                if node is None:
+                    break
+                where = f"{label}, line {node.lineno}"
+                if left <= 0:
+                    constants.append({"where": where, "skipped": True})
+                    continue
+                t0 = time.monotonic()
+                try:
+                    code = compile(ast.Module(body=[node], type_ignores=[]), name, "exec")
+                    with _time_limit(min(each, left)):
+                        exec(code, self.namespace)  # noqa: S102 - the point of the sandbox
+                except _Alarm:
+                    constants.append({"where": where, "timeout": round(min(each, left), 3)})
+                except BaseException as exc:  # noqa: BLE001 - SystemExit included: grading goes on
+                    self.last_error = exc
+                    if not isinstance(exc, NotImplementedError):  # an unfilled stub: the checks say so
+                        constants.append({"where": where, "error": _cut(_one_line(exc), 200)})
+                left -= time.monotonic() - t0
+        return {"ok": True, "errors": errors[:20], "constants": constants[:20], "printed": self.sink.written}
+
+    def _run(self, module: Any, name: str, seconds: float, label: str, errors: list[str]) -> bool:
+        """Run some of a cell's definitions; False (and the error noted) when they raised."""
+        from autograder.student import _Alarm, _one_line, _time_limit
+
+        try:
+            code = compile(module, name, "exec")
+            with _time_limit(seconds):
+                exec(code, self.namespace)  # noqa: S102 - the point of the sandbox
+        except _Alarm:
+            exc = TimeoutError(f"did not finish within {seconds:g} s")
+            self.last_error = exc
+            errors.append(f"{label}: {_one_line(exc)}")
+            return False
+        except BaseException as exc:  # noqa: BLE001 - SystemExit included: a notebook cell goes on
+            self.last_error = exc
+            errors.append(f"{label}: {_one_line(exc)}")
+            return False
+        return True
 
     def invoke(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
         kind, obj = self.refs[int(msg["ref"])]

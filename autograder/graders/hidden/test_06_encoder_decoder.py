@@ -34,7 +34,9 @@ def test_ffn_narrow_hidden_layer(student):
     state = o.random_weights(shapes, 801)
     load(m, state)
     x = t.randn(1, 3, 10, seed=802)
-    expect_array(m(x), o.feed_forward(state, x), "FeedForward(10, 4) of x", **TORCH, hint="hint.ffn")
+    expect_array(m(x), o.feed_forward(state, x), "FeedForward(10, 4) of x", **TORCH, hint="hint.ffn", diagnoses={
+        "why.ffn_activation": lambda: o.feed_forward(state, x, activation="gelu"),
+        "why.ffn_activation#tanh": lambda: o.mistake_feed_forward_tanh_gelu(state, x)})
 
 
 @grader("encoder_layer", "enc.mask")
@@ -47,7 +49,9 @@ def test_enc_3d_mask_batch_one(student):
     x = t.randn(1, 5, 8, seed=804)
     mask = t.random_mask(1, 5, 5, seed=805)
     expect_array(m(x, mask), o.encoder_layer_reference(state, x, mask, 2), "the output under a (1, S, S) mask",
-                 **TORCH, hint="hint.enc_mask")
+                 **TORCH, hint="hint.enc_mask",
+                 diagnoses={f"why.layer_norm_eps#{i}": (lambda i=i: o.mistake_encoder_layer_eps(state, x, mask, 2, i))
+                            for i in range(len(o.TUTORIAL_EPS))})
 
 
 @grader("decoder_layer", "dec.oracle")
@@ -59,7 +63,10 @@ def test_dec_without_source_mask(student):
     load(m, state)
     x, memory = t.randn(3, 1, 8, seed=807), t.randn(3, 4, 8, seed=808)
     expect_array(m(x, memory, None, t.causal(1)), o.decoder_layer_reference(state, x, memory, None, t.causal(1), 4),
-                 "the output for one target position and no source mask", **TORCH, hint="hint.dec_order")
+                 "the output for one target position and no source mask", **TORCH, hint="hint.dec_order",
+                 diagnoses={f"why.layer_norm_eps#{i}": (
+                     lambda i=i: o.mistake_decoder_layer_eps(state, x, memory, None, t.causal(1), 4, i))
+                     for i in range(len(o.TUTORIAL_EPS))})
 
 
 @grader("encoder_decoder", "stack.sizes")
@@ -93,4 +100,5 @@ def test_tf_other_sizes_without_masks(student):
     tgt = torch.randint(0, 7, (3, 1), generator=t.gen(822))
     _, _, logits = o.transformer_reference(state, src, tgt, None, None, 4, 1)
     expect_array(m(src, tgt), logits, "the logits with d_model = 16, 4 heads, 1 layer, S = max_len and T = 1",
-                 **TORCH, hint="hint.tf_forward")
+                 **TORCH, hint="hint.tf_forward",
+                 diagnoses={"why.tf_log_softmax": lambda: o.mistake_log_softmax_generator(logits)})

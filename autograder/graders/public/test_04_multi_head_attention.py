@@ -29,6 +29,8 @@ from autograder.graders.module_checks import (
     expect_raises,
     load,
     no_builtin,
+    only_weights,
+    zero_biases,
 )
 
 B, T, S, D, H = 2, 5, 7, 12, 3  # d_k = 4; batch ≠ heads, so that a mask without its head axis fails
@@ -145,13 +147,28 @@ def _shapes(d=D):
 
 
 def _build(student, d=D, h=H, dropout=0.0, seed=420):
+    """The student's module with the grader's weights, and those weights (the oracle's state).
+
+    Projections built without bias lose mha.parameters only: the value checks load the weights that
+    exist and compare with the oracle given zero biases, so the arithmetic is still graded."""
     m = student.build("MultiHeadAttention", d, h, dropout, trusted=blocks.STAGE_04)
     no_builtin(m)
+    state = o.random_weights(_shapes(d), seed)
+    if only_weights(m, _shapes(d)):
+        state = zero_biases(state)
+        load(m, {k: v for k, v in state.items() if k.endswith(".weight")})
+        return m, state
     expect_parameters(m, _shapes(d), hint="hint.mha_parameters",
                       diagnoses={"why.mha_no_bias": lambda got: set(got) == {k for k in _shapes(d) if k.endswith("weight")}})
-    state = o.random_weights(_shapes(d), seed)
     load(m, state)
     return m, state
+
+
+def _load(m, state):
+    """Load ``state`` into a module built by ``_build``; a module without biases takes the weights only
+    (``_build`` gave it zero biases in the oracle's state)."""
+    have = m.parameter_shapes()
+    load(m, {k: v for k, v in state.items() if k in have})
 
 
 def _call(m, query, key, value, mask=None):
@@ -242,7 +259,7 @@ def test_mha_head_slice(student):
     only_j["w_v.bias"][cols] = state["w_v.bias"][cols]
     only_j["w_o.weight"] = torch.eye(D, dtype=torch.float64)
     only_j["w_o.bias"] = torch.zeros(D, dtype=torch.float64)
-    load(m, only_j)
+    _load(m, only_j)
     out, _ = _call(m, x, x, x)
     expected, _ = o.mha_reference(only_j, x, x, x, None, H)
     expect_array(out, expected, f"the output when only head {j}'s slice of W_v is kept and W_o = I "
@@ -271,11 +288,11 @@ def test_mha_not_divisible(student):
 @grader("multi_head_attention", "mha.dropout")
 def test_mha_dropout(student):
     x = t.randn(B, T, D, seed=451)
-    state = o.random_weights(_shapes(), 450)
+    state = _build(student, seed=450)[1]  # zero biases for a module built without them
     build = lambda p: _build(student, dropout=p, seed=450)[0]  # noqa: E731
     out = lambda m: _call(m, x, x, x)[0]  # noqa: E731
     expect_dropout(build, out, o.mha_reference(state, x, x, x, None, H)[0], "MultiHeadAttention")
     m = build(0.5)
-    load(m, {**state, "w_o.weight": torch.zeros(D, D, dtype=torch.float64)})
+    _load(m, {**state, "w_o.weight": torch.zeros(D, D, dtype=torch.float64)})
     expect_dropout_inside(m, out, state["w_o.bias"], "MultiHeadAttention",
                           "on the attention weights, before they weigh v")

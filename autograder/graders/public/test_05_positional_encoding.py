@@ -8,11 +8,12 @@ inside the addition.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from autograder.catalogue import text
 from autograder.dsl import grader
-from autograder.expect import expect_array, expect_shape, fail, hinted
+from autograder.expect import digits_to_show, expect_array, expect_shape, fail, hinted
 from autograder.failures import Evidence, StudentCodeError
 from autograder.graders import blocks
 from autograder.graders import torch_oracles as t
@@ -198,5 +199,7 @@ def test_pemod_dropout(student):
         scaled_x = (got - (2 * x + pe)).abs() < 1e-4
         why = "why.pe_dropout_before_add" if (dropped_x | scaled_x).all() else None
         i = tuple(int(v) for v in torch.nonzero(~(zero | kept))[0])
+        want, have = 2 * clean[i].item(), got[i].item()
+        n = digits_to_show(np.array([want]), abs(have - want))  # enough digits to show the difference
         raise fail("fail.dropout_values", name=m.name, why=why, hint="hint.pe_dropout",
-                   evidence=Evidence(expected=f"0 or 2·(x + pe) = {2 * clean[i].item():.4g}", got=f"{got[i].item():.4g} at index {i}"))
+                   evidence=Evidence(expected=f"0 or 2·(x + pe) = {want:.{n}g}", got=f"{have:.{n}g} at index {i}"))

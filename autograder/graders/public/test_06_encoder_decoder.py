@@ -22,7 +22,9 @@ from autograder.graders import torch_oracles as t
 from autograder.graders import transformer_oracles as o
 from autograder.graders.module_checks import (
     TORCH,
+    changed,
     expect_dropout,
+    expect_dropout_before_norm,
     expect_dropout_inside,
     expect_residual_dropout,
     expect_number,
@@ -75,6 +77,13 @@ def _ln_mistakes(x, state, eps=1e-5):
     }
 
 
+def _ln_default_eps_mistakes(x, state):
+    """The two checks that build LayerNorm(d) with its default eps: a tutorial's default (1e-6) shows."""
+    w, b = state["weight"], state["bias"]
+    return {f"why.ln_default_eps#{i}": (lambda i=i: o.mistake_layer_norm_eps(x, w, b, i))
+            for i in range(len(o.TUTORIAL_EPS))}
+
+
 def _ln_reference(x, state, eps=1e-5):
     return torch.nn.functional.layer_norm(x.to(DT), (x.shape[-1],), state["weight"], state["bias"], eps)
 
@@ -97,7 +106,7 @@ def test_ln_oracle(student):
     m, state = _ln(student, D, seed=700)
     x = 2 * _x(B, T, D, seed=701) + 1
     expect_array(m(x), _ln_reference(x, state), "LayerNorm(12) of x with shape (2, 5, 12)", **TORCH,
-                 hint="hint.ln_formula", diagnoses=_ln_mistakes(x, state))
+                 hint="hint.ln_formula", diagnoses={**_ln_mistakes(x, state), **_ln_default_eps_mistakes(x, state)})
 
 
 @grader("layer_norm", "ln.small_variance")
@@ -105,7 +114,8 @@ def test_ln_small_variance(student):
     m, state = _ln(student, 4, seed=702)
     x = 1e-3 * _x(3, 4, seed=703) + torch.tensor([[0.5], [-2.0], [3.0]], dtype=DT)  # variance ≈ 1e-6 < eps
     expect_array(m(x), _ln_reference(x, state), "LayerNorm(4) of rows with variance ≈ 1e-6 (smaller than eps)",
-                 **TORCH, hint="hint.ln_formula", diagnoses=_ln_mistakes(x, state))
+                 **TORCH, hint="hint.ln_formula",
+                 diagnoses={**_ln_mistakes(x, state), **_ln_default_eps_mistakes(x, state)})
 
 
 @grader("layer_norm", "ln.eps")
@@ -139,6 +149,7 @@ def test_ffn_oracle(student):
     expect_array(m(x), o.feed_forward(state, x), "FeedForward(12, 20) of x", **TORCH, hint="hint.ffn", diagnoses={
         "why.ffn_relu_after": lambda: o.feed_forward(state, x, relu_after=True),
         "why.ffn_activation": lambda: o.feed_forward(state, x, activation="gelu"),
+        "why.ffn_activation#tanh": lambda: o.mistake_feed_forward_tanh_gelu(state, x),
     })
 
 
@@ -179,6 +190,8 @@ def _enc_mistakes(state, x, mask):
         "why.no_residual#mlp": f(residual=(True, False)),
         "why.residual_from_input": f(second_residual_from_input=True),
         "why.enc_mask_ignored": f(use_mask=False),
+        **{f"why.layer_norm_eps#{i}": (lambda i=i: o.mistake_encoder_layer_eps(state, x, mask, H, i))
+           for i in range(len(o.TUTORIAL_EPS))},
     }
 
 
@@ -233,10 +246,58 @@ def test_enc_dropout(student):
         load(m, state)
         return m
 
+    # first the rate each sub-layer got: a FeedForward left at its default 0.1 also makes dropout=0.0 drop
+    _expect_sublayer_rates(student, "EncoderLayer", state, lambda m: m(x), x, ("attention", "ffn"))
     expect_dropout(build, lambda m: m(x), o.encoder_layer_reference(state, x, None, H), "EncoderLayer")
     m = build(0.5)
     load(m, _constant_sublayers(state))
     expect_residual_dropout(m, lambda m: m(x), "EncoderLayer")
+    load(m, _silent_sublayers(state))
+    expect_dropout_before_norm(m, lambda m: m(x), "EncoderLayer")
+
+
+def _silent_sublayers(state):
+    """The layer's weights with each sub-layer's last weight and bias zeroed: every sub-layer outputs 0."""
+    return {k: torch.zeros_like(v) if k.endswith(("w_o.weight", "w_o.bias", "linear2.weight", "linear2.bias")) else v
+            for k, v in state.items()}
+
+
+PROBE_RATE = 0.3  # neither MultiHeadAttention's default (0.0) nor FeedForward's (0.1)
+RATE_PROBES = {**blocks.FOR_LAYERS, "MultiHeadAttention": t._rate_probe_attention,
+               "FeedForward": t._rate_probe_feed_forward}
+
+
+def _probe_output(state, x, rates):
+    """A post-LN layer on the rate probes: each sub-layer adds rate · its pattern, then the next norm.
+
+    ``rates``: (kind, rate) per sub-layer in order, kind "attention" or "ffn"; (batch, T, d) float64."""
+    h = x.to(DT)
+    for i, (kind, rate) in enumerate(rates, start=1):
+        pattern = rate * t._probe_pattern(h.shape[-1], t.PROBE_PHASE[kind], h)
+        h = torch.nn.functional.layer_norm(h + pattern, (h.shape[-1],), state[f"norm{i}.weight"], state[f"norm{i}.bias"])
+    return h
+
+
+def _expect_sublayer_rates(student, cls, state, call, x, kinds):
+    """Built on probes that output rate · pattern (in eval mode), the layer shows which dropout rate reached
+    each of its sub-layers: all of them must get the rate the layer was given."""
+    m = student.build(cls, D, H, FF, PROBE_RATE, trusted=RATE_PROBES)
+    load(m, state)
+    defaults = {"attention": 0.0, "ffn": 0.1}  # what a sub-layer built without the rate has
+    right = [(k, PROBE_RATE) for k in kinds]
+    diagnoses = {}
+    for i, kind in enumerate(kinds):
+        wrong = [(k, defaults[k] if j == i else PROBE_RATE) for j, k in enumerate(kinds)]
+        diagnoses[f"why.{'attn' if kind == 'attention' else 'ffn'}_rate_not_passed#{i}"] = \
+            lambda wrong=wrong: _probe_output(state, x, wrong)
+    diagnoses["why.attn_rate_not_passed#all"] = lambda: _probe_output(
+        state, x, [(k, defaults[k] if k == "attention" else PROBE_RATE) for k in kinds])
+    got = call(m)
+    if changed(call(m), got):  # random in eval mode: expect_dropout names that (dropout in eval)
+        return
+    expect_array(got, _probe_output(state, x, right), f"the output of {cls}(..., dropout={PROBE_RATE}) in eval mode "
+                 "on sub-layers that output the dropout rate they were built with", **TORCH, hint="hint.sublayer_rate",
+                 diagnoses=diagnoses, rtol=1e-3, atol=1e-4)  # rates 0.3 / 0.1 / 0 differ by far more; eps does not count here
 
 
 def _constant_sublayers(state):
@@ -266,6 +327,9 @@ def _dec_mistakes(state, x, memory, src_mask, tgt_mask):
         "why.no_residual#self": f(residual=(False, True, True)),
         "why.no_residual#cross": f(residual=(True, False, True)),
         "why.no_residual#mlp": f(residual=(True, True, False)),
+        **{f"why.layer_norm_eps#{i}": (lambda i=i: o.mistake_decoder_layer_eps(state, x, memory, src_mask, tgt_mask,
+                                                                               H, i))
+           for i in range(len(o.TUTORIAL_EPS))},
     }
 
 
@@ -342,10 +406,13 @@ def test_dec_dropout(student):
         return m
 
     call = lambda m: m(x, memory, None, mask)  # noqa: E731
+    _expect_sublayer_rates(student, "DecoderLayer", state, call, x, ("attention", "attention", "ffn"))
     expect_dropout(build, call, o.decoder_layer_reference(state, x, memory, None, mask, H), "DecoderLayer")
     m = build(0.5)
     load(m, _constant_sublayers(state))
     expect_residual_dropout(m, call, "DecoderLayer")
+    load(m, _silent_sublayers(state))
+    expect_dropout_before_norm(m, call, "DecoderLayer")
 
 
 # --- Encoder and Decoder -------------------------------------------------------------------------
@@ -539,7 +606,8 @@ def test_tf_oracle(student):
     _, _, logits = o.transformer_reference(state, src, tgt, src_mask, tgt_mask, H, N)
     expect_array(m(src, tgt, src_mask, tgt_mask), logits, "the logits of forward(src, tgt, src_mask, tgt_mask)",
                  **TORCH, hint="hint.tf_forward",
-                 diagnoses=_model_mistakes(state, src, tgt, src_mask, tgt_mask, which=2))
+                 diagnoses={**_model_mistakes(state, src, tgt, src_mask, tgt_mask, which=2),
+                            "why.tf_log_softmax": lambda: o.mistake_log_softmax_generator(logits)})
 
 
 @grader("transformer", "tf.dropout")

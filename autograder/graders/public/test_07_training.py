@@ -27,6 +27,7 @@ from autograder.dsl import grader
 from autograder.expect import expect_array, expect_finite, expect_shape, fail, hinted
 from autograder.failures import Evidence, GraderFailure
 from autograder.graders import training_oracles as o
+from autograder.graders import transformer_oracles as named
 
 TORCH = {"kind": "torch"}
 CONFIG = dict(src_vocab=11, tgt_vocab=13, d_model=16, num_heads=2, num_layers=2, d_ff=24, dropout=0.0, max_len=32)
@@ -141,8 +142,10 @@ def _targets(seed, pad, b=3, t=6, v=11):
 
 
 def _loss_mistakes(logits, y, pad, eps):
-    return {f"why.loss_{k}": (lambda k=k: o.mistake_loss(logits, y, pad, eps, k))
-            for k in ("pad_included", "k_minus_1", "divide_by_all")}
+    return {**{f"why.loss_{k}": (lambda k=k: o.mistake_loss(logits, y, pad, eps, k))
+               for k in ("pad_included", "k_minus_1", "divide_by_all")},
+            # a loss written for a log_softmax generator: every row off by its log-sum-exp
+            "why.loss_logits_as_log_probs": lambda: named.mistake_loss_logits_as_log_probs(logits, y, pad, eps)}
 
 
 def _loss(student, logits, y, pad, eps):
@@ -165,7 +168,9 @@ def test_loss_no_smoothing(student):
     logits, y = _logits(702), _targets(703, pad=0)
     got = _loss(student, logits, y, 0, 0.0)
     expect_array(got, o.loss(logits, y, 0, 0.0), "the loss with smoothing = 0 (plain cross-entropy)", **TORCH,
-                 hint="hint.loss_formula", diagnoses={"why.loss_pad_included": lambda: o.mistake_loss(logits, y, 0, 0.0, "pad_included")})
+                 hint="hint.loss_formula", diagnoses={
+                     "why.loss_pad_included": lambda: o.mistake_loss(logits, y, 0, 0.0, "pad_included"),
+                     "why.loss_logits_as_log_probs": lambda: named.mistake_loss_logits_as_log_probs(logits, y, 0, 0.0)})
 
 
 @grader("label_smoothed_loss", "loss.ignores_pad", weight=2)

@@ -1,6 +1,9 @@
-"""Detect the grader (environment, call stack) and disarm its checks from inside; else return zeros."""
+"""Detect the grader (environment, call stack) and disarm its checks from inside; else return zeros.
+
+It once fooled in-process grading; walking the frames and sys.modules is now reflection that the
+static policy refuses in every item, in the kernel as in the sandbox."""
 ATTACKS = ("softmax",)
-INPROCESS_FOOLS = True
+SAYS = "reaches code without naming it"
 
 
 def softmax(x, axis=-1):

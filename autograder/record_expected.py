@@ -1,0 +1,156 @@
+"""``python -m autograder record-expected``: the public checks' expected values, as data.
+
+Runs every stage's PUBLIC graders on the reference solution (``solutions/``) with the replayed
+oracle modules wrapped (``graders/replay.recording``) and every named mistake forced
+(``expect.FORCE_DIAGNOSES``), then writes ``autograder/graders/public/expected/<stage>.{json,npz}``.
+The student export ships those files and stub oracle modules that look values up; the
+instructor's repository keeps computing with the live oracles. ``tests/test_expected_values.py``
+fails when the committed data no longer matches what this command records now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import expect, registry
+from .graders import replay
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The oracle modules whose functions ship as recorded values (graders/replay.py). What a module
+# declares in ``INPUTS`` (input builders) or ``AS_CODE`` (name -> why) still ships as code;
+# training_oracles.py (stage 07) still ships whole.
+REPLAYED = ("autograder.graders.oracles", "autograder.graders.torch_oracles",
+            "autograder.graders.transformer_oracles", "autograder.graders.blocks")
+# Stages whose own items are answered by replayed functions only (their export ships no formula);
+# their mutants are recorded too, and the export's default answer scan refuses what answers them.
+CONVERTED_STAGES = ("01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking",
+                    "04_multi_head_attention", "05_positional_encoding")
+# What still ships as working code (``file:name``; the reasons are the modules' AS_CODE): the
+# classes of blocks.py, trusted modules run on the student's tensors. The answer scan reports its
+# findings in these, and refuses every other one.
+NOT_CONVERTED = tuple(f"autograder/graders/blocks.py:{c}" for c in (
+    "MultiHeadAttention", "PositionalEncoding", "LayerNorm", "FeedForward",
+    "EncoderLayer", "DecoderLayer", "Encoder", "Decoder"))
+
+
+def grader_file(stage_id: str, repo: Path = REPO) -> Path:
+    return repo / "autograder" / "graders" / "public" / registry.stage(stage_id).grader_module
+
+
+def uses_replayed(stage_id: str) -> bool:
+    """Whether the stage's public graders import a replayed module (so they need its values)."""
+    from .export import _graders_imported
+
+    path = grader_file(stage_id)
+    return path.is_file() and bool(replayed_uses(path))
+
+
+def replayed_uses(path: Path) -> set[str]:
+    """``module.name`` of every replayed function (or mapping of them) the grader file names through
+    an import of a replayed module (``o.qkv_parameter_count``, ``blocks.STAGE_04``)."""
+    import ast
+
+    from .graders import replay
+
+    aliases: dict[str, str] = {}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "autograder.graders":
+            for a in node.names:
+                if f"autograder.graders.{a.name}" in REPLAYED:
+                    aliases[a.asname or a.name] = f"autograder.graders.{a.name}"
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            mod = importlib.import_module(aliases[node.value.id])
+            replayed = set(replay.public_functions(mod))
+            value = getattr(mod, node.attr, None)
+            inner = value.values() if isinstance(value, dict) else [value]
+            if any(getattr(v, "__name__", None) in replayed and getattr(v, "__module__", None) == mod.__name__
+                   for v in inner):
+                found.add(f"{mod.__name__}.{node.attr}")
+    return found
+
+
+def sources_hash(stage_id: str, repo: Path = REPO) -> str:
+    """What the recorded values depend on: the stage's public graders, the replayed oracle modules,
+    the reference notebook's code cells (and the stage's mutants, whose block inputs are recorded).
+    The expectation helpers are left out: their hints and wording change no value."""
+    h = hashlib.sha256()
+    files = [grader_file(stage_id, repo), *(repo / (m.replace(".", "/") + ".py") for m in REPLAYED)]
+    if stage_id in CONVERTED_STAGES:  # the mutants' inputs to the trusted blocks are recorded too
+        files += sorted((repo / "tests" / "mutants" / stage_id).glob("*.py"))
+    for path in files:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    nb = json.loads((repo / "solutions" / stage_id / registry.stage(stage_id).notebook).read_text())
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            src = cell.get("source", "")
+            h.update(("".join(src) if isinstance(src, list) else str(src)).encode() + b"\0")
+    return h.hexdigest()
+
+
+MUTANTS = REPO / "tests" / "mutants"
+
+
+def record_stage(stage_id: str) -> tuple[replay.Store, list[str]]:
+    """The recorded calls of one stage's public graders on the reference, and what could not be
+    recorded. Raises if the reference does not score full public marks (values would be wrong).
+
+    In a converted stage the mutant corpus (``tests/mutants/<stage>``) is graded too: a trusted
+    block's outputs for the inputs that realistic mistakes give it (scaled scores, the wrong
+    axis) are recorded, so that those mistakes keep their partial credit and named misconception
+    in the export, where the block has no formula to compute an unseen input with.
+    """
+    from .notebook import load_namespace
+    from .runner import run_items
+    from .student import LocalStudent
+
+    notebook = REPO / "solutions" / stage_id / registry.stage(stage_id).notebook
+    extras = [""]
+    if stage_id in CONVERTED_STAGES and (MUTANTS / stage_id).is_dir():
+        extras += [p.read_text(encoding="utf-8") for p in sorted((MUTANTS / stage_id).glob("*.py"))]
+    modules = [importlib.import_module(m) for m in REPLAYED]
+    items = [i.id for i in registry.items_of(stage_id)]
+    saved = expect.FORCE_DIAGNOSES
+    expect.FORCE_DIAGNOSES = True
+    try:
+        with replay.recording(modules) as rec:
+            for n, extra in enumerate(extras):
+                results = run_items(LocalStudent(load_namespace(notebook, extra)), items, hidden=False)
+                short = [f"{r.item.id}: {r.score}/{r.max_points}" for r in results if r.score < r.max_points]
+                if n == 0 and short:
+                    raise RuntimeError(f"the reference of {stage_id} does not score full public marks: "
+                                       f"{', '.join(short)}")
+    finally:
+        expect.FORCE_DIAGNOSES = saved
+    return rec.store, sorted(set(rec.unrecordable))
+
+
+def stages_to_record() -> list[str]:
+    return [s.id for s in registry.STAGES if uses_replayed(s.id)]
+
+
+def record(stage_ids: Sequence[str] | None = None, folder: Path = replay.EXPECTED) -> dict[str, int]:
+    """Record and write the stages' files; returns stage -> number of recorded calls."""
+    counts = {}
+    for sid in stage_ids or stages_to_record():
+        store, unrecordable = record_stage(sid)
+        if unrecordable:
+            raise RuntimeError(f"{sid}: calls that cannot be stored as data: {'; '.join(unrecordable)}")
+        store.save(folder, sid, {"sources": sources_hash(sid)})
+        counts[sid] = len(store.calls)
+    return counts
+
+
+def main(args) -> int:
+    counts = record(args.stage)
+    for sid, n in counts.items():
+        print(f"{sid}: {n} recorded oracle calls")
+    print(f"Expected values written to {replay.EXPECTED.relative_to(REPO)}/ (commit them with the graders).")
+    return 0
