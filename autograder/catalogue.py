@@ -371,7 +371,9 @@ EN: dict[str, str] = {
         "{stage}: its graders hand objects to the student's code that the sandbox cannot carry yet "
         "(SANDBOX_READY = False), so its submissions were not graded here; grade them with nbgrader."
     ),
-    "batch.summary": "{n} submissions graded in {seconds:.1f} s ({skipped} already graded, {failed} could not be graded).",
+    "batch.summary": "{n} graded in {seconds:.1f} s ({skipped} already graded, {failed} could not be graded).",
+    "batch.submissions": "{n} submissions",
+    "batch.submission": "1 submission",
     "batch.isolation": "Isolation: {level}. {description}",
     # --- stage 07 (training) ------------------------------------------------------------------
     "batch.tokens": "src ends in <eos>; tgt_in is <bos> + target, tgt_out the same shifted by one, both padded",

@@ -456,7 +456,7 @@ def main(args) -> int:
             print(lint.stdout + lint.stderr, file=sys.stderr)
             return 1
         print("Workflow .github/workflows/grade.yml passes actionlint.")
-    print(f"Next: cd {report.dest} && git init && git add . && git commit -m 'Course template', then push it "
+    print(f"Next: cd {report.dest} && git init -b main && git add . && git commit -m 'Course template', then push it "
           f"to GitHub and mark it a template repository (docs/instructors.md).")
     return 0
 

@@ -63,7 +63,8 @@ def main(args: argparse.Namespace) -> int:
     if report.discovered == 0:
         print("grade: no submissions found (expected <student>/<assignment>/*.ipynb).", file=sys.stderr)
         return 2
-    print(text("batch.summary", n=report.graded, seconds=report.seconds, skipped=report.skipped,
+    graded = text("batch.submission") if report.graded == 1 else text("batch.submissions", n=report.graded)
+    print(text("batch.summary", n=graded, seconds=report.seconds, skipped=report.skipped,
                failed=len(report.failed)))
     for o in report.failed:
         print(f"  could not grade {workflow_safe(o.key)}: {workflow_safe(o.error)}")
