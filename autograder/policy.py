@@ -51,17 +51,24 @@ COURSE_ALLOWED = ("autograder.check", "autograder.carry.carry_forward", "autogra
 # the process that runs the student's code (they are the globals of the student's functions), so
 # import machinery, the object graph and frames could reach the course's answers in any item:
 # these count in every item, not only in those that forbid a built-in.
-REFLECTION_CALLS = frozenset({"eval", "exec", "compile", "__import__"})
+REFLECTION_CALLS = frozenset({"eval", "exec", "compile", "__import__", "globals", "vars", "locals"})
 REFLECTION_MODULES = ("importlib", "sys.modules", "sys._getframe", "sys._current_frames", "gc.get_objects",
                       "gc.get_referrers", "gc.get_referents", "inspect.currentframe", "inspect.stack",
                       "inspect.trace", "inspect.getouterframes", "inspect.getmembers", "ctypes")
 # Running code the grader cannot read: another process, or code rebuilt from data.
 REFLECTION_MODULES += ("subprocess", "os.system", "os.popen", "os.execv", "os.execve", "os.execl", "os.execlp",
                        "os.execvp", "os.spawnv", "os.spawnl", "os.posix_spawn", "runpy", "pickle.loads", "pickle.load",
-                       "marshal", "pydoc.locate", "code.InteractiveInterpreter", "code.interact", "types.FunctionType",
-                       "types.CodeType", "multiprocessing")
-REFLECTION_ATTRS = frozenset({"__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__", "f_back", "f_globals", "f_locals",
-                              "f_builtins", "tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+                       "marshal", "pydoc.locate", "code.InteractiveInterpreter", "code.interact", "multiprocessing",
+                       # imports by a name in a string, and unpickling (which imports what the bytes name)
+                       "pkgutil.resolve_name", "logging.config", "pickle", "_pickle", "copyreg", "shelve",
+                       "traceback.walk_stack", "traceback.walk_tb", "operator.attrgetter", "operator.methodcaller")
+# Only a call builds code from parts; naming them (``isinstance(f, types.FunctionType)``) is fair.
+REFLECTION_CONSTRUCTORS = ("types.FunctionType", "types.CodeType", "types.LambdaType", "types.MethodType")
+REFLECTION_ATTRS = frozenset({"__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__", "__self__",
+                              "f_back", "f_globals", "f_locals", "f_builtins", "tb_frame", "gi_frame", "cr_frame",
+                              "ag_frame"})
+# A loader that unpickles when told to: reflection only with that keyword set to the unsafe value.
+UNPICKLING_LOADS = {"numpy.load": ("allow_pickle", True), "torch.load": ("weights_only", False)}
 
 
 @dataclass(frozen=True)
@@ -261,7 +268,9 @@ def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) 
             return "course"
     if dynamic and any(_under(qualified, m) for m in DYNAMIC_MODULES):
         return "dynamic"
-    if any(_under(qualified, m) for m in REFLECTION_MODULES):
+    # any suffix: a module re-exports the modules it imports (``os.sys.modules``, ``np.lib.format.pickle``)
+    parts = qualified.split(".")
+    if parts[0] != "self" and any(_under(".".join(parts[i:]), m) for i in range(len(parts)) for m in REFLECTION_MODULES):
         return "reflection"
     return None
 
@@ -298,6 +307,29 @@ def violations(source: str, graded: str, forbidden: tuple[str, ...] = (),
         if isinstance(top, (ast.Import, ast.ImportFrom)):
             check_import(top)
             continue
+        parent = {id(child): node for node in ast.walk(top) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(top):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                up = parent.get(id(node))
+                q = module.qualified(node)
+                # the package object itself (``import autograder``) is only for ``autograder.check``
+                # and ``autograder.carry_forward``: passed on, or read by a computed name, it reaches the rest
+                if q in ("autograder", "autograder.carry") and not (
+                        isinstance(up, ast.Attribute) and up.attr in ("check", "carry_forward", "carry")):
+                    add("course", node, node.id)
+                # getattr, eval, ... handed on as a value (``functools.reduce(getattr, names, obj)``)
+                if node.id in NAME_BY_STRING | REFLECTION_CALLS and node.id not in module.defs and not (
+                        isinstance(up, ast.Call) and up.func is node):
+                    add("reflection", node, node.id)
+            if isinstance(node, ast.Call):
+                q = module.qualified(node.func) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
+                if q and any(_under(q, c) for c in REFLECTION_CONSTRUCTORS):
+                    add("reflection", node, q)
+                for loader, (keyword, unsafe) in UNPICKLING_LOADS.items():
+                    if q == loader:
+                        for kw in node.keywords:
+                            if kw.arg == keyword and not (isinstance(kw.value, ast.Constant) and kw.value.value is not unsafe):
+                                add("reflection", node, f"{q}({keyword}={ast.unparse(kw.value)})")
         for node in ast.walk(top):
             if isinstance(node, (ast.Import, ast.ImportFrom)):  # an import inside the function: the same rules
                 check_import(node)
@@ -330,10 +362,12 @@ def violations(source: str, graded: str, forbidden: tuple[str, ...] = (),
                     kind = _check_qualified(f"{q}.{attr.value}", forbidden, dynamic) if q else None
                     if kind is None and attr.value in tails:
                         kind = "forbidden"
+                    if kind is None and (attr.value in REFLECTION_ATTRS or attr.value in DYNAMIC_ATTRS):
+                        kind = "reflection"
                     if kind:
                         add(kind, node, ast.unparse(node))
-                elif dynamic and not _is_self(target):
-                    add("dynamic", node, ast.unparse(node))
+                elif not _is_self(target):  # a computed name can reach anything, in any item
+                    add("dynamic" if dynamic else "reflection", node, ast.unparse(node))
     # one report per construct and line, in source order
     unique = {(v.kind, v.construct, v.line): v for v in found}
     return sorted(unique.values(), key=lambda v: (v.line, v.construct))

@@ -197,6 +197,19 @@ REACHES_UNNAMED = {
     "exec": "space = {}\n    exec('from autograder.graders.oracles import softmax as s', space)\n    return space['s'](x, axis)",
     "subclasses": "return [c for c in object.__subclasses__() if c.__name__ == 'X'][0].softmax(x, axis)",
     "another_process": "return np.array(eval(subprocess.run([sys.executable, '-c', 'print(1)'], capture_output=True).stdout))",
+    "pkgutil": "import pkgutil\n    return pkgutil.resolve_name('autograder.graders.oracles:softmax')(x, axis)",
+    "unpickler": ("import io, pickle\n    return pickle.Unpickler(io.BytesIO(b'cautograder.graders.oracles\\nsoftmax\\n.'))"
+                  ".load()(x, axis)"),
+    "numpy_load_pickle": "import io\n    return np.load(io.BytesIO(b''), allow_pickle=True)(x, axis)",
+    "attrgetter_on_package": ("import operator, autograder\n"
+                              "    return operator.attrgetter('graders.oracles.softmax')(autograder)(x, axis)"),
+    "getattr_as_a_value": ("import functools, autograder\n"
+                           "    return functools.reduce(getattr, ['graders', 'oracles', 'softmax'], autograder)(x, axis)"),
+    "computed_getattr": "import autograder\n    return getattr(getattr(autograder, 'gra' + 'ders'), 'ora' + 'cles').softmax(x, axis)",
+    "os_sys_modules": "import os\n    return os.sys.modules['autograder.graders.oracles'].softmax(x, axis)",
+    "builtin_self": "return len.__self__.__import__('autograder.graders.oracles', fromlist=['x']).softmax(x, axis)",
+    "globals_lookup": "return globals()['_hid' + 'den']('softmax')(x, axis)",
+    "constant_getattr_of_globals": "return getattr(np.exp, '__globals__')['softmax'](x, axis)",
     "course_imported_inside": "from autograder.graders import oracles\n    return oracles.softmax(x, axis)",
     "local_module": "import softmax_helper\n    return softmax_helper.softmax(x, axis)",
     "module_written_at_run_time": ("open('sm_written.py', 'w').write('from autograder.graders.oracles import softmax')\n"
@@ -354,3 +367,28 @@ def test_an_optional_import_of_a_missing_package_is_fair_and_an_unguarded_one_is
     caught_elsewhere = ("try:\n    from not_installed_pkg import f\nexcept ValueError:\n    f = None\n\n"
                         "def softmax(x, axis=-1):\n    return f(x)\n")
     assert [v.kind for v in policy.violations(caught_elsewhere, "softmax")] == ["local"]
+
+
+def test_naming_reflection_without_using_it_is_fair(tmp_path):
+    """Only a call builds code from parts, only an unsafe keyword unpickles, only a computed name
+    reaches anything: these ordinary lines keep full marks."""
+    source = textwrap.dedent("""
+        import types
+        import numpy as np
+        import torch
+
+        def _check_input(f, path=None):
+            assert isinstance(f, types.FunctionType) or callable(f)
+            if path is not None:
+                np.load(path)
+                torch.load(path, weights_only=True)
+
+        def softmax(x, axis=-1):
+            _check_input(softmax)
+            x = np.asarray(x)
+            e = np.exp(x - getattr(x, "max")(axis=axis, keepdims=True))
+            return e / e.sum(axis=axis, keepdims=True)
+    """)
+    assert policy.violations(source, "softmax") == []
+    result = _grade(_namespace(tmp_path, source), "softmax", source=source)
+    assert result.score == result.max_points, [g.message for g in result.graders if not g.passed]
