@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalogue import text
-from .policy import BLOCKS, bound_names, branches
+from .policy import BLOCKS, bound_names, branches, mutated_roots
 
 
 class NotebookError(ValueError):
@@ -128,6 +128,8 @@ def _block_statements(node: ast.stmt) -> list[ast.stmt]:
 def _targets(node: ast.stmt) -> set[str]:
     if isinstance(node, BLOCKS):
         return bound_names(node)
+    if mutated_roots(node):  # setup that fills a constant stands for that constant
+        return mutated_roots(node)
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
@@ -184,6 +186,7 @@ def plan(trees: list[ast.Module]) -> list[list[str | None]]:
     carried: set[str] = set()
     defs: list[tuple[str, set[str]]] = []  # a function or class, and the globals it reads
     candidates: list[tuple[int, int, ast.stmt]] = []
+    owned: set[str] = set()  # names the notebook's own constants bind (not imports, defs or classes)
     for c, tree in enumerate(trees):
         row: list[str | None] = []
         for s, node in enumerate(tree.body):
@@ -214,8 +217,16 @@ def plan(trees: list[ast.Module]) -> list[list[str | None]]:
                         defs.append((d.name, _globals_used(d)))
                 if any(isinstance(d, _SCOPES) for d in inner) or any(isinstance(v, ast.Lambda) for v in values):
                     needed |= _targets(node)  # it defines a function: it runs, as a def does
+            elif (roots := mutated_roots(node)) and roots <= owned:
+                # ``_CFG["axis"] = -1``, ``_AXES.append(-1)``, a loop filling ``_REDUCERS``: setup of the
+                # notebook's own constants, run (in order, in the worker) when the constant is needed.
+                # Changing what an import holds (``np.testing.assert_allclose = f``) is never run.
+                row.append(None)
+                candidates.append((c, s, node))
             else:
                 row.append(None)
+            if value is not None and not _is_carry_forward(value):
+                owned |= _targets(node)
         kinds.append(row)
     by_name: dict[str, list[tuple[int, int, ast.stmt]]] = {}
     readers: dict[str, list[tuple[int, int, ast.stmt]]] = {}

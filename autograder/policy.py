@@ -133,8 +133,13 @@ class _Module:
         self.defs: dict[str, ast.AST] = {}
         self.imports: dict[str, ast.AST] = {}
         self.star: list[str] = []
+        # statements that change what a module-level name holds (``_CFG["axis"] = -1``,
+        # ``_AXES.append(-1)``, a loop filling a dict): judged with the name, never replacing it
+        self.mutations: dict[str, list[ast.AST]] = {}
         for node in tree.body:  # the last binding of a name wins, as it does when the cells run
             self._bind(node, None)
+            for root in mutated_roots(node):
+                self.mutations.setdefault(root, []).append(node)
 
     def _bind(self, node: ast.stmt, block: ast.stmt | None) -> None:
         """Record what ``node`` binds. Inside a top-level ``if``/``try`` (``block``) every branch counts,
@@ -164,8 +169,7 @@ class _Module:
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
-                for n in ast.walk(t):
-                    if isinstance(n, ast.Name):
+                for n in _bound_by_target(t):
                         if block is None or self.imports.get(n.id) is not block:
                             self.defs[n.id] = owner
                             self.aliases.pop(n.id, None)
@@ -192,6 +196,9 @@ class _Module:
                 continue
             seen[n] = node
             todo += [x.id for x in ast.walk(node) if isinstance(x, ast.Name)]
+            for m in self.mutations.get(n, ()):
+                seen[f"{n}#{id(m)}"] = m
+                todo += [x.id for x in ast.walk(m) if isinstance(x, ast.Name)]
         return [v for v in dict.fromkeys(seen.values()) if not isinstance(v, ast.Pass)]
 
     def qualified(self, node: ast.expr) -> str | None:
@@ -245,6 +252,54 @@ def _is_local_module(qualified: str) -> bool:
     the student's code wrote at run time. The grader reads only the notebook, so code there is unseen."""
     top = qualified.split(".", 1)[0]
     return bool(top) and not qualified.startswith(".") and top not in _installed_top_level()
+
+
+def _bound_by_target(target: ast.expr) -> list[ast.Name]:
+    """The names an assignment target binds: ``a``, ``a, *b``, but not the ``x`` of ``x[0]`` or
+    ``x.y`` (those change what ``x`` holds; see ``mutated_roots``)."""
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, ast.Starred):
+        return _bound_by_target(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _bound_by_target(e)]
+    return []
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def mutated_roots(node: ast.stmt) -> set[str]:
+    """The module-level names a top-level statement changes in place, when that is all it does:
+    ``X[k] = v``, ``X.a = v``, ``X[k] += 1``, ``X.append(v)``/``X.update(...)``, and a ``for`` loop
+    made only of those and name assignments. Empty for anything else (a bare call, a print...)."""
+    if isinstance(node, ast.Assign):
+        if all(isinstance(t, (ast.Subscript, ast.Attribute)) for t in node.targets):
+            roots = {_root(t) for t in node.targets}
+            return set() if None in roots else roots
+        return set()
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, (ast.Subscript, ast.Attribute)):
+        root = _root(node.target)
+        return {root} if root else set()
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+        root = _root(node.value.func.value)
+        return {root} if root and node.value.func.attr in MUTATING_METHODS else set()
+    if isinstance(node, ast.For) and not node.orelse:
+        roots: set[str] = set()
+        for stmt in node.body:
+            inner = mutated_roots(stmt)
+            if not inner and not (isinstance(stmt, ast.Assign) and all(_bound_by_target(t) for t in stmt.targets)):
+                return set()
+            roots |= inner
+        return roots
+    return set()
+
+
+# In-place changes of a container that fill it (what ``mutated_roots`` lets run as setup).
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "__setitem__"})
 
 
 def _catches_import_error(node: ast.Try) -> bool:

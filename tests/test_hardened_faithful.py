@@ -439,3 +439,18 @@ def test_the_courses_code_imported_inside_an_if_loses_the_item_in_both_paths(cor
     for path, result in (("kernel", kernel["softmax"]), ("hardened", hardened["softmax"])):
         assert result.score == 0 and any(g.forbidden for g in result.graders), (path, feedback(result))
     assert {i: r.score for i, r in kernel.items()} == {i: r.score for i, r in hardened.items()}
+
+
+def test_the_plan_runs_what_fills_the_notebooks_own_constants_never_a_change_to_an_import():
+    from autograder import notebook as nbmod
+
+    source = ("import numpy as np\nCFG = {}\nCFG['axis'] = -1\nAXES = []\nAXES.append(-1)\nR = {}\n"
+              "for n in ('max',):\n    R[n] = np.max\nnp.testing.assert_allclose = None\nprint(CFG)\n"
+              "UNUSED = {}\nUNUSED['x'] = 1\n"
+              "def f(x):\n    return R['max'](x, axis=CFG['axis']) + AXES[0]\n")
+    tree = nbmod.parse_cell(source)
+    kinds = nbmod.plan([tree])[0]
+    by_line = {node.lineno: kind for node, kind in zip(tree.body, kinds)}
+    assert by_line[3] == by_line[5] == by_line[7] == nbmod.COMPUTED  # CFG[...] =, AXES.append, the loop
+    assert by_line[9] is None and by_line[10] is None  # a change to an import, a print
+    assert by_line[12] is None  # fills a constant nothing reads

@@ -392,3 +392,24 @@ def test_naming_reflection_without_using_it_is_fair(tmp_path):
     assert policy.violations(source, "softmax") == []
     result = _grade(_namespace(tmp_path, source), "softmax", source=source)
     assert result.score == result.max_points, [g.message for g in result.graders if not g.passed]
+
+
+def test_what_fills_a_constant_is_judged_with_it():
+    """``_BAD["m"] = sys.modules`` changes what ``_BAD`` holds: a function reading ``_BAD`` is judged
+    with that line too (it runs in hardened grading), and the line no longer hides ``_BAD = {}``."""
+    source = textwrap.dedent('''
+        import sys
+        import numpy as np
+        _BAD = {}
+        _BAD["m"] = sys.modules
+        _OK = {}
+        _OK["axis"] = -1
+
+        def leaks():
+            return _BAD["m"]
+
+        def fair(x):
+            return np.exp(x).sum(axis=_OK["axis"])
+    ''')
+    assert [(v.kind, v.construct) for v in policy.violations(source, "leaks")] == [("reflection", "sys.modules")]
+    assert policy.violations(source, "fair") == []
