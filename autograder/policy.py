@@ -333,6 +333,14 @@ def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) 
 def violations(source: str, graded: str, forbidden: tuple[str, ...] = (),
                exclude: frozenset[str] = frozenset()) -> list[Violation]:
     """Every violation in the definitions reachable from ``graded`` (see the module docstring)."""
+    return list(_violations(source, graded, tuple(forbidden), frozenset(exclude)))
+
+
+@functools.lru_cache(maxsize=64)
+def _violations(source: str, graded: str, forbidden: tuple[str, ...],
+                exclude: frozenset[str]) -> tuple[Violation, ...]:
+    """``violations``, once per source and question: every grader of an item asks again (about 10 ms
+    for a course notebook, far more for one at the parse bounds)."""
     module = _parsed(source)
     tails = {f.rsplit(".", 1)[-1] for f in forbidden}
     dynamic = bool(forbidden)
@@ -425,7 +433,7 @@ def violations(source: str, graded: str, forbidden: tuple[str, ...] = (),
                     add("dynamic" if dynamic else "reflection", node, ast.unparse(node))
     # one report per construct and line, in source order
     unique = {(v.kind, v.construct, v.line): v for v in found}
-    return sorted(unique.values(), key=lambda v: (v.line, v.construct))
+    return tuple(sorted(unique.values(), key=lambda v: (v.line, v.construct)))
 
 
 def enforce(source: str, name: str, forbidden: tuple[str, ...] = (),
