@@ -26,3 +26,9 @@ c.Execute.timeout = 120
 from autograder.nbgrader_hardened import autograde_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
+
+# The language of every report (check cells, hardened reports, feedback): "en" or "es". The kernels
+# and the hardened grader that nbgrader starts inherit it. Notebooks' prose is English for now.
+import os  # noqa: E402
+
+os.environ.setdefault("AUTOGRADER_LANG", "en")  # "es": Spanish reports

@@ -6,12 +6,38 @@
     python -m autograder export-student-repo DIR   the repository students start from (no solutions, no hidden graders)
     python -m autograder merge GRADED... --out DIR  merge the reports of grading shards: class CSV, gradebook, feedback
     python -m autograder record-expected      record the public checks' expected values (shipped as data)
+    python -m autograder export-grades SOURCE --format moodle|canvas --out FILE   grades as an LMS import CSV
+    python -m autograder class-report GRADED --out report.html   the class report: scores, checks, misconceptions, ranked
+    python -m autograder similarity SUBMISSIONS --stage S --out similarity.html   similar pairs to review, never a penalty
+    python -m autograder gradescope-zip --stage S OUT.zip   Gradescope's autograder for one stage (hidden graders included)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from types import ModuleType
+
+
+# The instructor's commands after grading: command -> (module, help). Their modules stay out of the
+# student export (export.INSTRUCTOR_ONLY), where these commands are simply not offered.
+AFTER_GRADING = {
+    "export-grades": ("lms_export", "the class's grades as a CSV that Moodle or Canvas imports"),
+    "class-report": ("class_report", "one HTML file: what the class got wrong, ranked"),
+    "similarity": ("similarity", "pairs of submissions with unusually similar code, to review"),
+    "gradescope-zip": ("gradescope_zip", "a Gradescope autograder zip for one stage"),
+}
+
+
+def _instructor_module(name: str) -> ModuleType | None:
+    """``autograder.<name>``, or None where it does not ship (a student's copy of the package)."""
+    try:
+        return importlib.import_module(f"{__package__ or 'autograder'}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__ or 'autograder'}.{name}":
+            raise  # the module is there, and one of its own imports is missing: say so
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--check", action="store_true", help="only report whether assignments/ is up to date")
     demo = sub.add_parser("demo", help="release, then autograde the bundled example submissions with nbgrader")
     demo.add_argument("--out", default="build/demo", help="course directory to create (default: build/demo)")
+    demo.add_argument("--jobs", type=int, help="lanes of students graded side by side (default: up to 2, one per core)")
     from .grade_cli import add_arguments as grade_arguments
 
     grade_arguments(sub.add_parser("grade", help="hardened grading: student code sandboxed, scores computed outside it"))
@@ -38,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     from .merge import add_arguments as merge_arguments
 
     merge_arguments(sub.add_parser("merge", help="merge the --out folders of grading shards into one class"))
+    for name, (module, help_text) in AFTER_GRADING.items():
+        tool = _instructor_module(module)
+        if tool is not None:
+            tool.add_arguments(sub.add_parser(name, help=help_text))
     args = parser.parse_args(argv)
 
     if args.command == "release":
@@ -56,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        return run_demo(args.out)
+        return run_demo(args.out, jobs=args.jobs)
     if args.command == "grade":
         from .grade_cli import main as grade
 
@@ -73,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         from .merge import main as merge
 
         return merge(args)
+    if args.command in AFTER_GRADING:
+        return _instructor_module(AFTER_GRADING[args.command][0]).main(args)
     return 2
 
 

@@ -176,7 +176,7 @@ def collect_files(sub: Submission) -> tuple[list[tuple[str, bytes]], str]:
                 st = os.lstat(path)
             except OSError:
                 continue
-            graded = depth == 0 and (name.endswith(".ipynb") or name == checkpoint.CHECKPOINT_NAME)
+            graded = depth == 0 and (name.endswith(".ipynb") or name in checkpoint.HANDED_IN.values())
             if not stat.S_ISREG(st.st_mode):
                 if graded:  # a linked notebook could point at the solution; a FIFO blocks whoever opens it
                     key = "sandbox.symlink" if stat.S_ISLNK(st.st_mode) else "hostile.special_file"
@@ -345,9 +345,10 @@ def stage_checkpoint(sub: Submission, cache: Path) -> Path:
     followed. Copies are named by their content, so that a slot evaluates identical checkpoints once
     (``checkpoint.evaluate`` caches by path and modification time).
     """
+    name = checkpoint.handed_in_name(sub.assignment)
     try:
         # O_NONBLOCK: opening a FIFO for reading would wait for a writer forever.
-        fd = os.open(sub.folder / checkpoint.CHECKPOINT_NAME, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(sub.folder / name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError:  # none, or a link
         fd = None
     if fd is not None and not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -362,7 +363,7 @@ def stage_checkpoint(sub: Submission, cache: Path) -> Path:
         os.close(fd)
         folder = cache / f"too-large-{size}"
         folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / checkpoint.CHECKPOINT_NAME, "wb") as fh:
+        with open(folder / name, "wb") as fh:
             fh.truncate(size)
         return folder
     cache.mkdir(parents=True, exist_ok=True)
@@ -372,11 +373,11 @@ def stage_checkpoint(sub: Submission, cache: Path) -> Path:
             digest.update(chunk)
             dst.write(chunk)
     folder = cache / digest.hexdigest()
-    if (folder / checkpoint.CHECKPOINT_NAME).is_file():
+    if (folder / name).is_file():
         os.unlink(dst.name)
     else:
         folder.mkdir(parents=True, exist_ok=True)
-        os.replace(dst.name, folder / checkpoint.CHECKPOINT_NAME)
+        os.replace(dst.name, folder / name)
     return folder
 
 

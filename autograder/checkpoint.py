@@ -31,6 +31,16 @@ from .catalogue import text
 from .failures import Evidence, GraderFailure
 
 CHECKPOINT_NAME = "translator.safetensors"
+# The file each stage's graded checkpoint is handed in as, next to the notebook: hardened grading
+# (batch.stage_checkpoint) copies the one of the submission's stage for the trusted process.
+HANDED_IN = {"07_training": CHECKPOINT_NAME, "08_decoder_only": "gpt.safetensors", "09_encoder_only": "agreement.safetensors"}
+
+
+def handed_in_name(stage_id: str) -> str:
+    """The checkpoint file name of ``stage_id`` (stage 07's for a stage without its own)."""
+    return HANDED_IN.get(stage_id, CHECKPOINT_NAME)
+
+
 ITEM = "translation_checkpoint"
 
 # Stage 07's model: what the notebook trains and the benchmark times. Vocabulary sizes are the
@@ -97,6 +107,31 @@ def save(model: Any, path: str | Path, config: dict, *, dtype: Any = None) -> Pa
 
 
 # --- reading --------------------------------------------------------------------------------------
+def check_tensors(path: Path, state: dict[str, Any], expected: dict[str, tuple[int, ...]], *,
+                  optional: set[str] = frozenset()) -> None:
+    """The tensors of a checkpoint are the contract's: the names of ``expected`` (but ``optional``), their
+    shapes, floating point and finite; otherwise a CheckpointError that lists what differs (stages 07-09)."""
+    import torch
+
+    missing = sorted(k for k in expected if k not in state and k not in optional)
+    extra = sorted(k for k in state if k not in expected)
+    wrong = sorted(k for k in expected if k in state and tuple(state[k].shape) != expected[k])
+    if missing or extra or wrong:
+        details = []
+        if missing:
+            details.append(text("ckpt.detail_missing", n=len(missing), names=_names(missing)))
+        if extra:
+            details.append(text("ckpt.detail_extra", n=len(extra), names=_names(extra)))
+        for k in wrong[:3]:
+            details.append(text("ckpt.detail_shape", name=k, got=tuple(state[k].shape), expected=expected[k]))
+        raise CheckpointError(text("ckpt.tensors", name=Path(path).name), evidence=Evidence(details=details))
+    for k, v in state.items():
+        if not v.is_floating_point():
+            raise _fail("ckpt.dtype", tensor=k, dtype=str(v.dtype).replace("torch.", ""))
+        if not bool(torch.isfinite(v).all()):
+            raise _fail("ckpt.not_finite", tensor=k)
+
+
 def _fail(message_key: str, /, **params: Any) -> CheckpointError:
     return CheckpointError(text(message_key, **params))
 
@@ -167,13 +202,15 @@ def _numel(shape: tuple) -> int:
     return n
 
 
-def read_config(path: str | Path) -> dict:
-    """The config in the file's metadata, checked; raises CheckpointError with a clear reason."""
+def read_config(path: str | Path, required: tuple[str, ...] = REQUIRED, *, missing_key: str = "ckpt.missing") -> dict:
+    """The config in the file's metadata, checked; raises CheckpointError with a clear reason.
+
+    ``required``: the config's keys (stage 08's language model has its own, ``lm_checkpoint.REQUIRED``)."""
     from safetensors import safe_open
 
     path = Path(path)
     if not path.is_file():
-        raise _fail("ckpt.missing", name=path.name)
+        raise _fail(missing_key, name=path.name)
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise _fail("ckpt.too_large", name=path.name, size_mb=path.stat().st_size >> 20,
                     limit_mb=MAX_CHECKPOINT_BYTES >> 20)
@@ -191,10 +228,10 @@ def read_config(path: str | Path) -> dict:
         raise _fail("ckpt.config_not_json", name=path.name, got=meta["config"][:80]) from None
     if not isinstance(config, dict):
         raise _fail("ckpt.config_not_json", name=path.name, got=meta["config"][:80])
-    missing = [k for k in REQUIRED if k not in config]
+    missing = [k for k in required if k not in config]
     if missing:
         raise _fail("ckpt.config_keys", name=path.name, missing=", ".join(missing))
-    for k in REQUIRED:
+    for k in required:
         v = config[k]
         if not isinstance(v, int) or isinstance(v, bool) or v < 1 or v > LIMITS.get(k, 10**7):
             raise _fail("ckpt.config_value", key=k, got=repr(v)[:40])
@@ -238,23 +275,7 @@ def load_reference(path: str | Path):
     _check_header_shapes(path, read_header(path), expected)  # nothing oversized is decoded
     state = load_file(str(path))
     optional = {"pos_encoding.pe"}
-    missing = sorted(k for k in expected if k not in state and k not in optional)
-    extra = sorted(k for k in state if k not in expected)
-    wrong = sorted(k for k in expected if k in state and tuple(state[k].shape) != expected[k])
-    if missing or extra or wrong:
-        details = []
-        if missing:
-            details.append(text("ckpt.detail_missing", n=len(missing), names=_names(missing)))
-        if extra:
-            details.append(text("ckpt.detail_extra", n=len(extra), names=_names(extra)))
-        for k in wrong[:3]:
-            details.append(text("ckpt.detail_shape", name=k, got=tuple(state[k].shape), expected=expected[k]))
-        raise CheckpointError(text("ckpt.tensors", name=path.name), evidence=Evidence(details=details))
-    for k, v in state.items():
-        if not v.is_floating_point():
-            raise _fail("ckpt.dtype", tensor=k, dtype=str(v.dtype).replace("torch.", ""))
-        if not bool(torch.isfinite(v).all()):
-            raise _fail("ckpt.not_finite", tensor=k)
+    check_tensors(path, state, expected, optional=optional)
     model.load_state_dict({k: v.to(torch.float32) for k, v in state.items()}, strict=False)
     return model, config
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import shutil
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ class Student:
     story: str  # what this submission is, for the table's last column
     # stage id -> "reference" | "skeleton" | "mutant:<file stem>" | "broken_json" | "tampered" | "renamed" | "import_error"
     work: dict[str, str] = field(default_factory=dict)
+    name: str = ""  # "First Last": the roster's names, so formgrader lists names, not "None, None"
 
 
 STAGE_IDS = tuple(s.id for s in registry.STAGES)
@@ -47,18 +49,18 @@ _CARMEN = {S1: "softmax_no_max_subtraction", S2: "qkv_no_transpose", S3: "sdpa_n
 _DARIO = {S1: "dpa_softmax_over_queries", S2: "cross_queries_from_x", S3: "sdpa_mask_inverted"}
 
 CLASS: tuple[Student, ...] = (
-    Student("ada", "reference solutions", {s: "reference" for s in STAGE_IDS}),
-    Student("ben", "untouched release", {s: "skeleton" for s in STAGE_IDS}),
+    Student("ada", "reference solutions", {s: "reference" for s in STAGE_IDS}, name="Ada Lovelace"),
+    Student("ben", "untouched release", {s: "skeleton" for s in STAGE_IDS}, name="Ben Okafor"),
     Student("carmen", "a mistake per stage: no max-subtraction, x @ W, no 1/√d_k, …",
-            {s: _mutants(s, _CARMEN, 0) for s in STAGE_IDS}),
+            {s: _mutants(s, _CARMEN, 0) for s in STAGE_IDS}, name="Carmen Ruiz"),
     Student("dario", "a mistake per stage: softmax over queries, queries from x, mask inverted, …",
-            {s: _mutants(s, _DARIO, 1) for s in STAGE_IDS}),
+            {s: _mutants(s, _DARIO, 1) for s in STAGE_IDS}, name="Darío Fernández"),
     Student("elena", "calls F.scaled_dot_product_attention", {
-        S1: "reference", S2: "reference", S3: "mutant:sdpa_calls_builtin"}),
-    Student("fede", "notebook is not valid JSON", {S1: "broken_json"}),
-    Student("gala", "deleted and edited check cells", {S1: "tampered"}),
-    Student("hugo", "renamed self_attention", {S2: "renamed"}),
-    Student("ines", "an import that fails", {S3: "import_error"}),
+        S1: "reference", S2: "reference", S3: "mutant:sdpa_calls_builtin"}, name="Elena García"),
+    Student("fede", "notebook is not valid JSON", {S1: "broken_json"}, name="Federico Sanz"),
+    Student("gala", "deleted and edited check cells", {S1: "tampered"}, name="Gala Pérez"),
+    Student("hugo", "renamed self_attention", {S2: "renamed"}, name="Hugo Martín"),
+    Student("ines", "an import that fails", {S3: "import_error"}, name="Inés Moreno"),
 )
 
 
@@ -164,11 +166,17 @@ def _stages_of(students: tuple[Student, ...]) -> list[registry.Stage]:
     return [s for s in registry.STAGES if any(s.id in st.work for st in students)]
 
 
+NOTE_WIDTH = 100  # the notes column wraps at this width: a note is never cut short
+
+
 def _table(rows: list[list[str]]) -> list[str]:
-    """Left-aligned first column, right-aligned numbers, the last column free text."""
+    """Left-aligned first column, right-aligned numbers, the last column free text (wrapped, whole)."""
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
-    lines = ["  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(zip(r, widths)))
-             + "  " + r[-1] for r in rows]
+    lines = []
+    for r in rows:
+        head = "  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(zip(r, widths))) + "  "
+        parts = textwrap.wrap(r[-1], NOTE_WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+        lines += [head + parts[0], *(" " * len(head) + p for p in parts[1:])]
     return [lines[0], "-" * len(lines[0]), *lines[1:]]
 
 
@@ -201,7 +209,7 @@ def class_table(grades: dict[tuple[str, str], Grade], students: tuple[Student, .
             if g and g.problems:
                 notes.append(f"{stage.number}: {escape.workflow_safe(g.problems[0])}")  # student text, on CI's log
         note = "; ".join(notes) or st.story
-        rows.append([*cells, f"{total:g}", note if len(note) <= 110 else note[:109] + "…"])
+        rows.append([*cells, f"{total:g}", note])
     out += ["Class summary (points per stage; · = not submitted)", *_table(rows)]
     return "\n".join(out)
 
@@ -224,26 +232,91 @@ def write_csv(path: Path, grades: dict[tuple[str, str], Grade], students: tuple[
             out.writerow([*row, f"{total:g}", escape.csv_cell(" | ".join(problems))])
 
 
-def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print) -> dict[tuple[str, str], Grade]:
-    """Release, write the submissions, autograde and generate feedback with nbgrader."""
+def write_roster(course: Path, students: tuple[Student, ...] = CLASS) -> Path | None:
+    """``<course>/roster.csv`` (nbgrader's student columns, what ``nbgrader db student import`` and
+    ``export-grades --roster`` read) and the same names in the gradebook, so formgrader lists names."""
+    import warnings
+
+    from nbgrader.api import Gradebook
+
+    named = [(st.id, *st.name.split(" ", 1)) for st in students if " " in st.name]
+    if not named:
+        return None
+    path = course / "roster.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "first_name", "last_name", "email", "username"])
+        out.writerows([sid, first, last, f"{sid}@example.org", sid] for sid, first, last in named)
+    with warnings.catch_warnings():  # SQLAlchemy's notes about nbgrader's own session handling
+        warnings.simplefilter("ignore")
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # as `nbgrader db student import` does
+            for sid, first, last in named:
+                gb.update_or_create_student(sid, first_name=first, last_name=last, email=f"{sid}@example.org")
+    return path
+
+
+def class_lanes(students: tuple[Student, ...], jobs: int) -> list[list[Student]]:
+    """The class cut into ``jobs`` lanes of about as many notebooks each (the largest first).
+
+    A lane runs nbgrader's commands stage after stage for its own students, so a student's later
+    stage still finds the earlier ones already autograded beside it (``carry_forward`` reads them
+    there); lanes run side by side, each on a core.
+    """
+    lanes: list[list[Student]] = [[] for _ in range(max(1, min(jobs, len(students))))]
+    load = [0] * len(lanes)
+    for st in sorted(students, key=lambda st: -len(st.work)):
+        i = load.index(min(load))
+        lanes[i].append(st)
+        load[i] += len(st.work)
+    return [lane for lane in lanes if lane]
+
+
+def _in_lanes(course: Path, command: str, stages: list[registry.Stage], lanes: list[list[Student]],
+              students: tuple[Student, ...], logs: Path, log) -> None:
+    """``nbgrader COMMAND <stage> --force`` for every stage, one lane of students per process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def lane_run(index: int, lane: list[Student]) -> None:
+        others = ",".join(st.id for st in students if st not in lane)
+        only = ([f"--CourseDirectory.student_id_exclude={others}"] if others else [])
+        for stage in stages:
+            n = sum(stage.id in st.work for st in lane)
+            if not n:
+                continue
+            start = time.perf_counter()
+            result = nbgrader(command, stage.id, "--force", *only, course=course, check=False)
+            name = command.replace("generate_", "")
+            (logs / f"{name}-{stage.id}-lane{index + 1}.log").write_text(result.log, encoding="utf-8")
+            took = time.perf_counter() - start
+            if log is not None:
+                log(f"    {stage.id} ({', '.join(st.id for st in lane if stage.id in st.work)}): "
+                    f"{n} notebook{'s' if n != 1 else ''} in {took:.1f} s")
+
+    with ThreadPoolExecutor(len(lanes)) as pool:
+        for future in [pool.submit(lane_run, i, lane) for i, lane in enumerate(lanes)]:
+            future.result()
+
+
+def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print,
+                jobs: int | None = None) -> dict[tuple[str, str], Grade]:
+    """Release, write the submissions, autograde and generate feedback with nbgrader.
+
+    ``jobs``: lanes of students graded side by side (default: up to 2, one per core)."""
+    import os
+
+    jobs = jobs or max(1, min(2, os.cpu_count() or 1))
     stages = _stages_of(students)
     log("1/4 nbgrader generate_assignment (the release)")
     generate_release(course, [s.id for s in stages])
     write_class(course, students)
+    write_roster(course, students)
     logs = course / "logs"
     logs.mkdir(exist_ok=True)
-    log("2/4 nbgrader autograde (executes every submitted notebook)")
-    for stage in stages:
-        start = time.perf_counter()
-        result = nbgrader("autograde", stage.id, "--force", course=course, check=False)
-        (logs / f"autograde-{stage.id}.log").write_text(result.log, encoding="utf-8")
-        n = sum(stage.id in st.work for st in students)
-        took = time.perf_counter() - start
-        log(f"    {stage.id}: {n} notebooks in {took:.1f} s ({took / max(n, 1):.1f} s per notebook)")
+    lanes = class_lanes(students, jobs)
+    log(f"2/4 nbgrader autograde (executes every submitted notebook; {len(lanes)} lane(s) of students at a time)")
+    _in_lanes(course, "autograde", stages, lanes, students, logs, log)
     log("3/4 nbgrader generate_feedback (HTML)")
-    for stage in stages:
-        result = nbgrader("generate_feedback", stage.id, "--force", course=course, check=False)
-        (logs / f"feedback-{stage.id}.log").write_text(result.log, encoding="utf-8")
+    _in_lanes(course, "generate_feedback", stages, lanes, students, logs, None)
     log("4/4 reading the gradebook")
     grades = read_gradebook(course, students)
     add_feedback_notes(course, grades)
@@ -251,10 +324,10 @@ def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print) 
     return grades
 
 
-def run_demo(out: str = "build/demo") -> int:
+def run_demo(out: str = "build/demo", jobs: int | None = None) -> int:
     course = new_course(Path(out).resolve())
     start = time.perf_counter()
-    grades = grade_class(course)
+    grades = grade_class(course, jobs=jobs)
     print()
     print(class_table(grades))
     print()
@@ -263,4 +336,7 @@ def run_demo(out: str = "build/demo") -> int:
     print(f"  feedback HTML: {course / 'feedback'}/<student>/<assignment>/")
     print(f"  gradebook:     {course / 'gradebook.db'}  (formgrader: cd {course} && jupyter lab)")
     print(f"  nbgrader logs: {course / 'logs'}")
+    if (course / "roster.csv").exists():
+        print(f"  roster:        {course / 'roster.csv'}  (python -m autograder export-grades "
+              f"{course / 'gradebook.db'} --format moodle --roster {course / 'roster.csv'} --out moodle.csv)")
     return 0

@@ -41,7 +41,10 @@ TEMPLATE = Path(".github") / "student"
 # Modules of the engine that only the instructor uses: they read solutions/ or tests/, or write
 # course directories. The student's copy of the package is complete without them.
 INSTRUCTOR_ONLY = {"course.py", "demo.py", "submissions.py", "intake.py", "export.py", "answer_scan.py",
-                   "record_expected.py", "nbgrader_hardened.py"}
+                   "record_expected.py", "nbgrader_hardened.py",
+                   # after grading: LMS files, the class report, the similarity list, the Gradescope zip
+                   "lms_export.py", "class_report.py", "similarity.py", "gradescope_zip.py", "gradescope",
+                   "catalogue_check.py"}  # the tests' check of the Spanish table
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 TEXT_SUFFIXES = {".py", ".ipynb", ".md", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".ini", ".json", ".tsv", ".csv", ""}

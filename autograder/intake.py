@@ -59,6 +59,7 @@ def after_grading(autograded: Path) -> list[str]:
     return list(dict.fromkeys(problems + crashes))  # unique, most precise first
 
 
-def _short(message: str, limit: int = 120) -> str:
+def _short(message: str, limit: int = 500) -> str:
+    """The first line of an exception message; only a runaway one (a dumped tensor) is cut."""
     line = message.strip().splitlines()[0] if message.strip() else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"

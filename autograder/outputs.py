@@ -192,7 +192,8 @@ def classroom(result: SubmissionResult) -> dict[str, Any]:
 
 def markdown(result: SubmissionResult) -> str:
     stage = registry.stage(result.assignment)
-    lines = [f"## {stage.title} (`{result.assignment}`): {result.score:g} / {result.max_score:g} points", ""]
+    lines = ["## " + text("report.stage_header", title=stage.title, stage=result.assignment, score=result.score,
+                          points=result.max_score), ""]
     if result.isolation:
         iso = text("batch.isolation", level=result.isolation.get("level", "?"),
                    description=result.isolation.get("description", ""))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 # declares in ``INPUTS`` (input builders) or ``AS_CODE`` (name -> why) still ships as code;
 # training_oracles.py (stage 07) still ships whole.
 REPLAYED = ("autograder.graders.oracles", "autograder.graders.torch_oracles",
-            "autograder.graders.transformer_oracles", "autograder.graders.blocks")
+            "autograder.graders.transformer_oracles", "autograder.graders.blocks",
+            "autograder.graders.gpt_oracles")
 # Stages whose own items are answered by replayed functions only (their export ships no formula);
 # their mutants are recorded too, and the export's default answer scan refuses what answers them.
 CONVERTED_STAGES = ("01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking",
@@ -35,7 +37,8 @@ CONVERTED_STAGES = ("01_dot_product_attention", "02_qkv_projections", "03_scalin
 # findings in these, and refuses every other one.
 NOT_CONVERTED = tuple(f"autograder/graders/blocks.py:{c}" for c in (
     "MultiHeadAttention", "PositionalEncoding", "LayerNorm", "FeedForward",
-    "EncoderLayer", "DecoderLayer", "Encoder", "Decoder"))
+    "EncoderLayer", "DecoderLayer", "Encoder", "Decoder",
+    "CausalSelfAttention", "MLP", "GPTBlock", "BigramModel", "BertEmbeddings", "BERT"))
 
 
 def grader_file(stage_id: str, repo: Path = REPO) -> Path:
@@ -77,12 +80,42 @@ def replayed_uses(path: Path) -> set[str]:
     return found
 
 
+def _replayed_imports(path: Path) -> set[str]:
+    """The replayed modules a Python file imports (``from autograder.graders import blocks``,
+    ``from autograder.graders.transformer_oracles import x``, ``import autograder.graders.oracles``)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "autograder.graders":
+            found |= {f"autograder.graders.{a.name}" for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found & set(REPLAYED)
+
+
+def replayed_modules_of(path: Path, repo: Path = REPO) -> list[str]:
+    """The replayed modules a grader file depends on: those it imports and, transitively, those they
+    import (blocks.py computes with transformer_oracles). A stage's recorded values depend on these only,
+    so a new oracle module (stage 08's gpt_oracles) leaves the other stages' recordings valid."""
+    todo, seen = list(_replayed_imports(path)), set()
+    while todo:
+        mod = todo.pop()
+        if mod not in seen:
+            seen.add(mod)
+            todo += _replayed_imports(repo / (mod.replace(".", "/") + ".py"))
+    return [m for m in REPLAYED if m in seen]
+
+
 def sources_hash(stage_id: str, repo: Path = REPO) -> str:
-    """What the recorded values depend on: the stage's public graders, the replayed oracle modules,
+    """What the recorded values depend on: the stage's public graders, the replayed oracle modules they use,
     the reference notebook's code cells (and the stage's mutants, whose block inputs are recorded).
     The expectation helpers are left out: their hints and wording change no value."""
     h = hashlib.sha256()
-    files = [grader_file(stage_id, repo), *(repo / (m.replace(".", "/") + ".py") for m in REPLAYED)]
+    files = [grader_file(stage_id, repo), *(repo / (m.replace(".", "/") + ".py") for m in replayed_modules_of(
+        grader_file(stage_id, repo), repo))]
     if stage_id in CONVERTED_STAGES:  # the mutants' inputs to the trusted blocks are recorded too
         files += sorted((repo / "tests" / "mutants" / stage_id).glob("*.py"))
     for path in files:
@@ -119,6 +152,11 @@ def record_stage(stage_id: str) -> tuple[replay.Store, list[str]]:
     items = [i.id for i in registry.items_of(stage_id)]
     saved = expect.FORCE_DIAGNOSES
     expect.FORCE_DIAGNOSES = True
+    # A stage whose reference hands in a file besides the notebook (stage 08's checkpoint: its checks
+    # replay nothing, but the reference must score full marks) is recorded beside that file.
+    handin, env_before = REPO / "tests" / "handin" / stage_id, os.environ.get("AUTOGRADER_SUBMISSION_DIR")
+    if handin.is_dir():
+        os.environ["AUTOGRADER_SUBMISSION_DIR"] = str(handin)
     try:
         with replay.recording(modules) as rec:
             for n, extra in enumerate(extras):
@@ -129,6 +167,10 @@ def record_stage(stage_id: str) -> tuple[replay.Store, list[str]]:
                                        f"{', '.join(short)}")
     finally:
         expect.FORCE_DIAGNOSES = saved
+        if env_before is None:
+            os.environ.pop("AUTOGRADER_SUBMISSION_DIR", None)
+        else:
+            os.environ["AUTOGRADER_SUBMISSION_DIR"] = env_before
     return rec.store, sorted(set(rec.unrecordable))
 
 

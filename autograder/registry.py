@@ -49,6 +49,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("05_positional_encoding", "positional_encoding.ipynb", "Positional encoding"),
     Stage("06_encoder_decoder", "encoder_decoder.ipynb", "Encoder and decoder"),
     Stage("07_training", "training.ipynb", "Training the Transformer"),
+    Stage("08_decoder_only", "decoder_only.ipynb", "A decoder-only GPT"),
+    Stage("09_encoder_only", "encoder_only.ipynb", "An encoder-only BERT"),
 )
 
 _SDPA = "torch.nn.functional.scaled_dot_product_attention"
@@ -97,6 +99,24 @@ ITEMS: tuple[Item, ...] = (
     Item("train_step", "07_training", 6, "One training step"),
     Item("greedy_decode", "07_training", 5, "Greedy decoding"),
     Item("translation_checkpoint", "07_training", 10, "Your trained translator"),
+    # stage 08: the trusted blocks (blocks.CausalSelfAttention, GPTBlock) compute with these built-ins
+    Item("causal_self_attention", "08_decoder_only", 7, "Causal self-attention with a KV cache",
+         forbidden=(_SDPA, _MHA_FORWARD)),
+    Item("mlp", "08_decoder_only", 3, "The GELU MLP"),
+    Item("gpt_block", "08_decoder_only", 5, "The pre-LN GPT block", forbidden=(_SDPA, _MHA_FORWARD)),
+    Item("gpt", "08_decoder_only", 7, "The GPT model", forbidden=(_SDPA, _MHA_FORWARD)),
+    Item("lm_loss", "08_decoder_only", 3, "The next-token loss"),
+    Item("sample", "08_decoder_only", 5, "Sampling: temperature, top-k, top-p"),
+    Item("lm_checkpoint", "08_decoder_only", 5, "Your trained language model"),
+    # stage 09: the trusted blocks (blocks.BertEmbeddings, BERT) compute with these built-ins
+    Item("bert_embeddings", "09_encoder_only", 5, "BERT's embeddings: token, position, segment",
+         forbidden=(_LAYER_NORM,)),
+    Item("bert", "09_encoder_only", 6, "The encoder-only BERT and [CLS]", forbidden=(_MHA_FORWARD,)),
+    Item("mask_tokens", "09_encoder_only", 6, "Masking for MLM: the 80/10/10 rule"),
+    Item("mlm_head", "09_encoder_only", 4, "The MLM head, tied to the embeddings"),
+    Item("mlm_loss", "09_encoder_only", 3, "The loss over masked positions"),
+    Item("sentence_classifier", "09_encoder_only", 3, "A classifier on [CLS]"),
+    Item("agreement_checkpoint", "09_encoder_only", 8, "Your fine-tuned agreement classifier"),
 )
 
 _ITEMS_BY_ID = {item.id: item for item in ITEMS}

@@ -64,10 +64,10 @@ def item_text(result: ItemResult) -> str:
 def items_markdown(results: Sequence[ItemResult]) -> str:
     """A Markdown report: a summary table, then the failed checks with their evidence."""
     total = sum(r.score for r in results)
-    out = ["| item | points | checks passed |", "| --- | ---: | ---: |"]
+    out = [text("report.table_head"), "| --- | ---: | ---: |"]
     for r in results:
         out.append(f"| {r.item.title} (`{r.item.id}`) | {r.score:g} / {r.max_points:g} | {r.passed} / {len(r.graders)} |")
-    out.append(f"| **total** | **{total:g} / {sum(r.max_points for r in results):g}** | |")
+    out.append(f"| **{text('report.table_total')}** | **{total:g} / {sum(r.max_points for r in results):g}** | |")
     for r in results:
         if r.score < r.max_points:
             # A fence no line of the report can close: student text stays inside the block.
@@ -78,5 +78,5 @@ def items_markdown(results: Sequence[ItemResult]) -> str:
 def score_badge_html(result: ItemResult) -> str:
     full = result.score >= result.max_points
     colour = "#1a7f37" if full else ("#9a6700" if result.score > 0 else "#cf222e")
-    label = escape.html(f"{result.score:g} / {result.max_points:g} points")
+    label = escape.html(text("report.badge", score=result.score, points=result.max_points))
     return f'<span style="font-weight:600;color:{colour}">{label}</span>'

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .catalogue import CATALOGUES
 from .escape import clean
 from .failures import Evidence
 from .registry import Item
@@ -15,6 +16,22 @@ _TEXT_FIELDS = frozenset({"message", "hint", "misconception"})
 
 def _clean_opt(s: str | None) -> str | None:
     return None if s is None else clean(s)
+
+
+def misconception_key(sentence: str | None) -> str | None:
+    """The ``why.*`` catalogue key whose sentence (in any language) is exactly ``sentence``.
+
+    Failures carry the sentence (``expect.fail``); the class report counts misconceptions by key,
+    so that a report reads the same in every language and no renderer compares sentences. The
+    sentences are whole catalogue entries without parameters, unique per key (a test checks).
+    """
+    if not sentence:
+        return None
+    for table in CATALOGUES.values():
+        for key, value in table.items():
+            if key.startswith("why.") and value == sentence:
+                return key
+    return None
 
 
 @dataclass
@@ -31,6 +48,9 @@ class GraderResult:
     misconception: str | None = None
     forbidden: bool = False
     missing: bool = False  # the student's definition was not found (missing, renamed, or an earlier cell crashed)
+    # The ``why.*`` key of ``misconception``, kept in results.json for the class report. None given
+    # (the default) means "derive it from the sentence"; a stored key is kept as it was written.
+    misconception_key: str | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The data boundary: messages and evidence carry student text (their exceptions, their
@@ -39,6 +59,10 @@ class GraderResult:
         # escapes, bidi overrides and lone surrogates; renderers escape the rest per format.
         if name in _TEXT_FIELDS:
             value = _clean_opt(value)
+            if name == "misconception":
+                super().__setattr__("misconception_key", misconception_key(value))
+        elif name == "misconception_key" and value is None:
+            value = misconception_key(getattr(self, "misconception", None))
         elif name == "evidence" and value is not None:
             value = Evidence(clean(value.expected), clean(value.got), [clean(d) for d in value.details])
         super().__setattr__(name, value)

@@ -51,6 +51,11 @@ RELEASE_DEFINITIONS = frozenset({
     "qkv_parameter_count", "save_checkpoint", "scaled_dot_product_attention", "self_attention",
     "show_attention", "show_mask", "sinusoidal_positional_encoding", "softmax", "split_heads", "train_step",
     "translate",
+    # stage 08 (GPT) and stage 09 (BERT)
+    "BERT", "BertEmbeddings", "CausalSelfAttention", "GPT", "GPTBlock", "MLMHead", "MLP", "SentenceClassifier",
+    "accuracy", "cls_attention", "encode_batch", "finetune", "gradient_norms", "lm_loss", "mask_tokens",
+    "mlm_loss", "new_bert", "ngram_perplexities", "perplexity", "pretrain", "sample", "save_classifier",
+    "save_lm", "token_batch", "top5", "train_lm",
 })
 
 

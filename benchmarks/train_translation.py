@@ -1,6 +1,7 @@
 """Train the reference Transformer on the course's translation data, on the CPU.
 
     .venv/bin/python benchmarks/train_translation.py [--threads 2] [--target 90] [--save PATH]
+    .venv/bin/python benchmarks/train_translation.py --device cuda --amp --no-compare   # on a GPU
 
 Reports how long the reference model (``autograder.graders.training_oracles.Transformer``, the
 model that graders load checkpoints into, with stage 07's default configuration) takes to reach
@@ -99,14 +100,25 @@ def make_optimizer(model, warmup, factor):
     return opt, sched
 
 
-def step(model, opt, sched, batch, smoothing=0.1, max_norm=1.0):
+def step(model, opt, sched, batch, smoothing=0.1, max_norm=1.0, scaler=None):
+    """One optimiser step; with a ``torch.amp.GradScaler`` (CUDA), the forward runs in float16."""
     model.train()
+    device = next(model.parameters()).device
+    batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
     opt.zero_grad(set_to_none=True)
-    logits = model(batch["src"], batch["tgt_in"], batch["src_mask"], batch["tgt_mask"])
-    loss = ref.trusted_loss(logits, batch["tgt_out"], course_data.PAD_ID, smoothing)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    opt.step()
+    with torch.autocast(device.type, dtype=torch.float16, enabled=scaler is not None):
+        logits = model(batch["src"], batch["tgt_in"], batch["src_mask"], batch["tgt_mask"])
+        loss = ref.trusted_loss(logits.float(), batch["tgt_out"], course_data.PAD_ID, smoothing)
+    if scaler is None:
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        opt.step()
+    else:  # the mixed-precision recipe: scaled loss, unscale before clipping, skip a step on inf
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        scaler.step(opt)
+        scaler.update()
     sched.step()
     return float(loss.detach())
 
@@ -131,24 +143,33 @@ def main(argv=None) -> int:
     p.add_argument("--resume", type=Path, help="start from this checkpoint (course format) instead of random weights")
     p.add_argument("--resume-step", type=int, default=0, help="the schedule's step to resume at")
     p.add_argument("--no-compare", action="store_true", help="skip the nn.Transformer throughput duel")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (cuda when available)")
+    p.add_argument("--amp", action="store_true", help="mixed precision (float16 autocast and a GradScaler; CUDA only)")
     args = p.parse_args(argv)
 
     torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
+                          else "cpu" if args.device == "auto" else args.device)
+    if args.amp and device.type != "cuda":
+        p.error("--amp needs --device cuda")
     src_vocab, tgt_vocab = course_data.load_vocabs()
     train = [(src_vocab.encode(e), tgt_vocab.encode(s)) for e, s in course_data.load_pairs("train")]
     valid = course_data.load_pairs("valid")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
           f"torch {torch.__version__}, {args.threads} threads; load average {os.getloadavg()[0]:.2f} at start")
     print(f"model: {CONFIG}")
+    if device.type == "cuda":
+        print(f"device: {torch.cuda.get_device_name(device)}" + (", mixed precision (float16)" if args.amp else ""))
 
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    model = init_weights(ref.Transformer(**CONFIG))
+    model = init_weights(ref.Transformer(**CONFIG)).to(device)
+    scaler = torch.amp.GradScaler("cuda") if args.amp else None
     n_params = sum(p.numel() for p in model.parameters())
     opt, sched = make_optimizer(model, args.warmup, args.factor)
     if args.resume:
         resumed, _ = checkpoint.load_reference(args.resume)
-        model.load_state_dict(resumed.state_dict())
+        model.load_state_dict(resumed.state_dict())  # copies onto the model's device
         for _ in range(args.resume_step):
             sched.step()
         print(f"resumed from {args.resume} at schedule step {args.resume_step}")
@@ -162,7 +183,9 @@ def main(argv=None) -> int:
     while reached is None and time.perf_counter() < deadline:
         for batch in batches(train, args.batch_size, rng):
             t0 = time.perf_counter()
-            loss = step(model, opt, sched, batch)
+            loss = step(model, opt, sched, batch, scaler=scaler)
+            if device.type == "cuda":
+                torch.cuda.synchronize()  # the step's time, not its launch's
             train_s += time.perf_counter() - t0
             n_tok += tokens(batch)
             n_step += 1

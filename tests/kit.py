@@ -97,6 +97,20 @@ def mutants(stage_id: str | None = None) -> list[Mutant]:
     return found
 
 
+_MUTANT_GRADES: dict[tuple[str, str], dict[str, ItemResult]] = {}
+
+
+def grade_mutant(mutant: Mutant) -> dict[str, ItemResult]:
+    """The mutant graded in this process, once per test session.
+
+    test_graders_discriminate.py grades every mutant in process, then compares the sandbox with the
+    same results: graded once, not twice."""
+    key = (mutant.stage, mutant.source)
+    if key not in _MUTANT_GRADES:
+        _MUTANT_GRADES[key] = grade(reference_namespace(mutant.stage, mutant.source), mutant.stage)
+    return _MUTANT_GRADES[key]
+
+
 def feedback(result: ItemResult) -> str:
     """The report a learner reads, with its sentences unwrapped, so that a test can look for one."""
     from autograder import report

@@ -29,11 +29,6 @@ def stage_export(tmp_path_factory):
     return export_student_repo(tmp_path_factory.mktemp("scan") / "repo", stages=[STAGE], scan=False).dest
 
 
-def test_the_real_export_holds_no_working_answer(stage_export):
-    # The public oracles ship as recorded values (issue 10 item 2): nothing that ships passes an item.
-    assert scan_answers(stage_export, [STAGE]) == []
-
-
 def test_the_scan_finds_a_live_oracle_that_answers_an_item(stage_export, tmp_path):
     # The instructor's torch_oracles.py computes (its causal() is the causal mask): shipped as code
     # instead of its stub, the scan names it.
@@ -44,13 +39,15 @@ def test_the_scan_finds_a_live_oracle_that_answers_an_item(stage_export, tmp_pat
     assert any("causal()" in p and "torch_oracles.py" in p and "causal_mask" in p for p in problems), problems
 
 
-def test_a_planted_answer_is_found_with_its_file_and_name(stage_export, tmp_path):
+def test_the_real_export_holds_no_working_answer_and_a_planted_one_is_found(stage_export, tmp_path):
     dest = tmp_path / "doctored"
     shutil.copytree(stage_export, dest)
     (dest / "autograder/graders/helpers.py").write_text(PLANTED)
     (dest / "autograder/graders/wrong.py").write_text(WRONG)
     new = scan_answers(dest, [STAGE])
-    assert len(new) == 1, new  # the planted answer, and not the wrong one
+    # The planted answer, and nothing else: not the wrong one, and nothing of the real export, whose
+    # public oracles ship as recorded values (issue 10 item 2). (One scan proves both.)
+    assert len(new) == 1, new
     assert "lower_triangle()" in new[0] and "autograder/graders/helpers.py" in new[0] and "causal_mask" in new[0]
     # a definition known to ship as code (record_expected.NOT_CONVERTED) is reported, not refused
     known: list[str] = []

@@ -7,6 +7,8 @@ wrong softmax; tests/graded_course.py); JupyterLab is started on localhost in th
    the Run menu, and reads the check cell's report on the page;
 2. the instructor opens Nbgrader → Formgrader → Manage Students and finds the class's
    autograded scores, the ones nbgrader stored in the gradebook.
+3. the instructor opens the class report (``python -m autograder class-report``, a file of its
+   own, no server) and reads the ranked misconceptions under its plots.
 
 Screenshots go to build/screenshots/ (CI keeps them as an artifact). The browser is Chromium
 from the system (``make test`` installs Debian's package as root when it is missing); the test is
@@ -204,4 +206,31 @@ def test_the_instructor_finds_the_autograded_scores_in_formgrader(browser, lab):
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "formgrader-scores.png"))
+    page.close()
+
+
+def test_the_instructor_reads_the_class_report(browser, tmp_path):
+    from test_class_report import HOSTILE, _write_class
+
+    from autograder.class_report import load_class, render
+
+    report = tmp_path / "report.html"
+    report.write_text(render(load_class([_write_class(tmp_path / "graded", ["ada", "bea", "carl", HOSTILE])])),
+                      encoding="utf-8")
+    page = browser.new_page()
+    with evidence(page, "class-report"):
+        page.goto(report.as_uri())
+        first = page.locator("tr.misconception").first
+        first.wait_for(timeout=30_000)
+        shown = first.inner_text()
+        # every plot decoded and drawn: an inline PNG the browser could not read has no width
+        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        below = page.locator("tr.below").all_inner_texts()
+        forged = page.eval_on_selector_all('img[src="x"]', "imgs => imgs.length")
+    assert " ".join(text("why.softmax_axis").split()) in " ".join(shown.split())
+    assert len(widths) >= 3 and all(w > 0 for w in widths)
+    assert any(HOSTILE in row for row in below) and forged == 0  # the name is shown as text, never markup
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "class-report.png"), full_page=True)
     page.close()

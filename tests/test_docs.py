@@ -83,7 +83,7 @@ COVERED: dict[str, Covered] = {
     "make test": Covered(".ci/run (CI) and the CI workflow", ((".ci/run", "make test"),
                                                               (".github/workflows/ci.yml", "run: make test"))),
     "make demo": Covered("tests/test_nbgrader_pipeline.py runs run_demo's grade_class on a smaller class",
-                         (("Makefile", "-m autograder demo"), ("autograder/demo.py", "grades = grade_class(course)"),
+                         (("Makefile", "-m autograder demo"), ("autograder/demo.py", "grades = grade_class(course, jobs=jobs)"),
                           ("tests/test_nbgrader_pipeline.py", "grade_class(course, CLASS")),
                          "a class of 7 instead of the demo's 9"),
     "make release": Covered("tests/test_release.py::test_committed_release_is_what_nbgrader_generates",
@@ -93,6 +93,14 @@ COVERED: dict[str, Covered] = {
                                   (("Makefile", "-m autograder release --check"),
                                    ("tests/test_release.py", "release(check_only=True"),
                                    (".github/workflows/ci.yml", "run: make check-release"))),
+    ".venv/bin/python -m autograder gradescope-zip --stage 01_dot_product_attention build/gradescope-01.zip": Covered(
+        "tests/test_gradescope_zip.py (the section's line, then the zip's run_autograder as Gradescope runs it)",
+        (("tests/test_gradescope_zip.py", "def documented_command()"),),
+        "the zip is written to a temporary folder"),
+    "make gpu-check": Covered("tests/test_gpu_check.py (without CUDA: it says so and exits 2)",
+                              (("Makefile", "$(BIN)/python benchmarks/gpu_check.py"),
+                               ("tests/test_gpu_check.py", '"benchmarks/gpu_check.py"')),
+                              "on a GPU machine it trains and grades for minutes: run by hand, figures in the notes"),
     "python -m venv .venv": Covered("every `make install` (Makefile: $(PYTHON) -m venv $(VENV))",
                                     (("Makefile", "$(PYTHON) -m venv $(VENV)"),)),
     '.venv/bin/python -m pip install -e ".[lab]" --extra-index-url https://download.pytorch.org/whl/cpu': Covered(
@@ -115,6 +123,28 @@ COVERED: dict[str, Covered] = {
         "tests/test_grade_class.py (the grade-class workflow's Merge step)",
         ((".github/workflows/grade-class.yml", "python -m autograder merge graded/shard-* --out class"),
          ("tests/test_grade_class.py", '"merge", "Merge"')), "the workflow's folders"),
+    "nbgrader db student import roster.csv": Covered(
+        "tests/test_lms_export.py::test_the_documented_commands_as_written (the section's lines, as written)",
+        (("tests/test_lms_export.py", 'DOC_SECTION = "## Grades into Moodle or Canvas"'),)),
+    ".venv/bin/python -m autograder export-grades build/class --format moodle --roster roster.csv --id-column "
+    "idnumber --feedback --out build/moodle.csv": Covered(
+        "tests/test_lms_export.py::test_the_documented_commands_as_written",
+        (("tests/test_lms_export.py", 'DOC_SECTION = "## Grades into Moodle or Canvas"'),),
+        "in a class folder and gradebook the test writes with the grader's writers"),
+    ".venv/bin/python -m autograder export-grades gradebook.db --format canvas --roster roster.csv --out "
+    "build/canvas.csv": Covered(
+        "tests/test_lms_export.py::test_the_documented_commands_as_written",
+        (("tests/test_lms_export.py", 'DOC_SECTION = "## Grades into Moodle or Canvas"'),),
+        "in a class folder and gradebook the test writes with the grader's writers"),
+    ".venv/bin/python -m autograder class-report build/class --out build/class/report.html --threshold 50": Covered(
+        "tests/test_class_report.py::test_the_documented_command_as_written (the section's line, as written)",
+        (("tests/test_class_report.py", 'DOC_SECTION = "## After grading: the class report and similar submissions"'),),
+        "in a class folder the test writes with the grader's writers"),
+    ".venv/bin/python -m autograder similarity submitted/ --stage 01_dot_product_attention --out "
+    "build/similarity-01.html --top 20": Covered(
+        "tests/test_similarity.py::test_the_documented_command_as_written (the section's line, as written)",
+        (("tests/test_similarity.py", 'DOC_SECTION = "## After grading: the class report and similar submissions"'),),
+        "on a small class made from the release"),
 }
 
 # Lines run below as written, but for these replacements (the guides' placeholders and GitHub).

@@ -453,6 +453,23 @@ def test_bwrap_never_binds_the_repository_and_masks_an_installed_engine(monkeypa
     assert "--unshare-user" not in cmd and cmd[cmd.index("--cap-add") + 1] == "CAP_SETUID"
 
 
+def test_on_a_gpu_machine_the_sandbox_gets_the_gpu_and_a_heap_bound_cuda_can_start_under(monkeypatch, tmp_path):
+    import resource
+
+    from autograder.sandbox import cage, worker
+
+    here = cage.bwrap_command("bwrap", tmp_path, root=True, tmpfs_mb=16)
+    assert here.count("--dev-bind") == len(cage.gpu_device_nodes())  # none on a machine without a GPU
+    nodes = ["/dev/nvidia0", "/dev/nvidia-uvm", "/dev/nvidiactl"]
+    monkeypatch.setattr(cage, "gpu_device_nodes", lambda: nodes)
+    cmd = cage.bwrap_command("bwrap", tmp_path, root=True, tmpfs_mb=16)
+    bound = [cmd[i + 1] for i, c in enumerate(cmd) if c == "--dev-bind"]
+    assert bound == nodes and cmd.index("--dev-bind") > cmd.index("--dev")  # on top of bwrap's own /dev
+    assert worker.memory_limit(2048, 0)[0] == resource.RLIMIT_AS
+    which, limit = worker.memory_limit(2048, 1)
+    assert which == resource.RLIMIT_DATA and limit > 2048 << 20
+
+
 def test_a_gpu_tensor_travels_with_a_device_mark_and_lands_where_the_receiver_can_put_it():
     tree, bufs = protocol.encode(torch.arange(3.0), strict=True)
     assert "dev" not in tree  # a CPU tensor: no mark

@@ -139,6 +139,16 @@ def _gradebook_scores(course, student, stage_id):
         return {i.id: float(gb.find_grade(i.id, notebook, stage_id, student).score) for i in registry.items_of(stage_id)}
 
 
+def _tests_failed(course, student, stage_id):
+    """formgrader's "Tests failed?" column: nbgrader's ``SubmittedNotebook.failed_tests`` (a code grade
+    cell whose auto score is below its maximum, nbgrader/api.py)."""
+    from nbgrader.api import Gradebook
+
+    notebook = registry.stage(stage_id).notebook.removesuffix(".ipynb")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return bool(gb.find_submission_notebook(notebook, stage_id, student).failed_tests)
+
+
 @pytest.fixture(scope="module")
 def through_nbgrader(tmp_path_factory):
     """Stage 01 under the repository's nbgrader_config.py: hardened scores, then plain in-kernel ones."""
@@ -162,6 +172,7 @@ def through_nbgrader(tmp_path_factory):
     students = ("ada", "eve", "omar", "zoe")
     log = nbgrader("autograde", S1, "--create", course=course).log
     hardened = {s: _gradebook_scores(course, s, S1) for s in students}
+    failed = {s: _tests_failed(course, s, S1) for s in students}
     autograded = {s: (course / "autograded" / s / S1 / NB1).read_text(encoding="utf-8") for s in students}
     # the same submissions graded by `python -m autograder grade` itself, outside nbgrader
     cli = tmp_path_factory.mktemp("cli")
@@ -172,7 +183,7 @@ def through_nbgrader(tmp_path_factory):
     # the documented switch back to in-kernel scores (what plain nbgrader records)
     nbgrader("autograde", S1, "--force", "--HardenedScores.enabled=False", course=course)
     plain = {s: _gradebook_scores(course, s, S1) for s in students}
-    return hardened, direct, plain, autograded, log
+    return hardened, direct, plain, autograded, log, failed
 
 
 RESUBMIT_HOOK = """
@@ -193,12 +204,12 @@ NB1 = registry.stage(S1).notebook
 
 
 def test_nbgrader_records_full_marks_for_the_reference(through_nbgrader):
-    hardened, direct, plain, _, _ = through_nbgrader
+    hardened, direct, plain, _, _, _ = through_nbgrader
     assert hardened["ada"] == direct["ada"] == plain["ada"] == _points(S1)
 
 
 def test_patched_comparisons_gain_nothing_under_nbgrader(through_nbgrader):
-    hardened, direct, plain, autograded, _ = through_nbgrader
+    hardened, direct, plain, autograded, _, _ = through_nbgrader
     assert hardened["eve"] == direct["eve"]  # what the hardened grader gives the same notebook
     assert hardened["eve"]["softmax"] < _points(S1)["softmax"]
     assert hardened["eve"]["dot_product_attention"] == _points(S1)["dot_product_attention"]
@@ -212,15 +223,21 @@ def test_patched_comparisons_gain_nothing_under_nbgrader(through_nbgrader):
     assert said in autograded["eve"].replace("\\n", "\n").replace('\\"', '"')
 
 
+def test_formgrader_says_tests_failed_for_a_check_that_lost_points(through_nbgrader):
+    hardened, _, _, _, _, failed = through_nbgrader
+    assert failed == {"ada": False, "eve": True, "omar": True, "zoe": True}
+    assert 0 < sum(hardened["eve"].values()) < sum(_points(S1).values())  # partial credit, and still "failed"
+
+
 def test_os_exit_in_one_function_loses_only_that_item_under_nbgrader(through_nbgrader):
-    hardened, direct, plain, _, _ = through_nbgrader
+    hardened, direct, plain, _, _, _ = through_nbgrader
     assert hardened["omar"] == direct["omar"] == {"softmax": 0.0, "dot_product_attention": _points(S1)["dot_product_attention"]}
     # in the kernel the exit stops the notebook: the checks that never ran score 0, not full marks
     assert plain["omar"] == {i: 0.0 for i in _points(S1)}
 
 
 def test_one_batch_grades_the_class_and_a_changed_notebook_is_graded_alone(through_nbgrader):
-    hardened, direct, _, _, log = through_nbgrader
+    hardened, direct, _, _, log, _ = through_nbgrader
     # one `python -m autograder grade` for the four submissions, not one per notebook
     assert log.count("HardenedScores: one batch graded") == 1
     assert "one batch graded 4 submissions of " + S1 in log

@@ -62,4 +62,4 @@ def test_stage_points():
     assert {s.id: registry.max_points(s.id) for s in registry.STAGES} == {
         "01_dot_product_attention": 10, "02_qkv_projections": 10, "03_scaling_and_masking": 15,
         "04_multi_head_attention": 16, "05_positional_encoding": 11, "06_encoder_decoder": 28,
-        "07_training": 32}
+        "07_training": 32, "08_decoder_only": 35, "09_encoder_only": 35}

@@ -146,6 +146,10 @@ class LayerNorm(nn.LayerNorm):
     def __init__(self, d_model, eps=1e-5):
         super().__init__(d_model, eps=eps)
 
+    def forward(self, x):
+        # its own frame on the stack: items that forbid F.layer_norm (BertEmbeddings) let the block through
+        return super().forward(x)
+
 
 class FeedForward(nn.Module):
     """Parameters linear1 (d_model → d_ff), linear2 (d_ff → d_model); the slides' max(0, x W_1 + b_1) W_2 + b_2."""
@@ -297,6 +301,198 @@ class Decoder(_Stack):
                          memory_mask=_layer_mask(src_mask, x, memory, heads))
 
 
+# --- stage 09 -----------------------------------------------------------------------------------
+
+
+class BertEmbeddings(nn.Module):
+    """tok_emb, pos_emb (learned), seg_emb, norm, dropout: dropout(LN(tok + pos + seg)), by F.layer_norm."""
+
+    def __init__(self, vocab_size, d_model, max_len, num_segments=2, dropout=0.1):
+        super().__init__()
+        self.tok_emb, self.pos_emb, self.seg_emb = (nn.Embedding(n, d_model) for n in (vocab_size, max_len, num_segments))
+        self.norm, self.dropout = LayerNorm(d_model), nn.Dropout(dropout)
+
+    def forward(self, tokens, segments=None):
+        """(batch, T) int64 ids (and segment ids, None = all 0) -> (batch, T, d_model)."""
+        if tokens.shape[-1] > self.pos_emb.num_embeddings:
+            raise ValueError(f"sequence of length {tokens.shape[-1]} is longer than max_len = {self.pos_emb.num_embeddings}")
+        positions = torch.arange(tokens.shape[-1], device=tokens.device)
+        segment = self.seg_emb.weight[0] if segments is None else F.embedding(segments, self.seg_emb.weight)
+        x = F.embedding(tokens, self.tok_emb.weight) + F.embedding(positions, self.pos_emb.weight) + segment
+        return self.dropout(F.layer_norm(x, (x.shape[-1],), self.norm.weight, self.norm.bias, self.norm.eps))
+
+
+class BERT(_Stack):
+    """embeddings, layers.0 ... layers.{n-1}; the stack run as nn.TransformerEncoder under the padding mask."""
+
+    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, max_len, dropout=0.1, pad_id=0):
+        super().__init__()
+        self.embeddings = BertEmbeddings(vocab_size, d_model, max_len, 2, dropout)
+        self.layers = nn.ModuleList(EncoderLayer(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
+        self.pad_id, self.dropout_p, self.sizes = pad_id, dropout, (d_model, num_heads, d_ff, num_layers)
+
+    _build_torch = Encoder._build_torch
+
+    def forward(self, tokens, segments=None):
+        """(batch, T) ids -> hidden states (batch, T, d_model); padded keys are never attended to."""
+        x = self.embeddings(tokens, segments)
+        mask = (tokens != self.pad_id)[:, None, None, :]
+        return self._run(x, mask=_layer_mask(mask, x, x, self.sizes[1]))
+
+    def pool(self, hidden):
+        """(batch, T, d_model) -> (batch, d_model): the state of [CLS], the first position."""
+        return hidden[:, 0]
+
+
+def _trusted_bert(config, training=False):
+    """A trusted BERT for the student's MLM head or classifier to work on (stage 09's recipes)."""
+    return BERT(**config).train(training)
+
+
+def _trusted_classifier(config, state):
+    """The contract's SentenceClassifier as a state dict holder (bert.*, classifier.*), for save_classifier."""
+    config = dict(config)
+    classes = config.pop("num_classes")
+    model = nn.ModuleDict({"bert": BERT(**config), "classifier": nn.Linear(config["d_model"], classes)})
+    model.load_state_dict(state)
+    return model
+
+
+def _generator(seed):
+    """A seeded torch.Generator where the student's code runs (a generator cannot cross the sandbox as data)."""
+    return torch.Generator().manual_seed(seed)
+
+
+def _trusted_embedding(weight):
+    """An nn.Embedding holding ``weight`` (vocab, d_model): the table an MLM head ties its decoder to."""
+    return nn.Embedding.from_pretrained(weight.clone(), freeze=False)
+
+
+def _embedding_weight(embedding):
+    """Reader: the table's weight, as data."""
+    return embedding.weight.detach().clone()
+
+
+# --- stage 08 -----------------------------------------------------------------------------------
+
+
+def _offset_causal(t, s, device):
+    """(T, S) bool, True = may attend: query t (absolute position S − T + t) sees keys 0 .. S − T + t."""
+    return torch.ones(t, s, dtype=torch.bool, device=device).tril(s - t)
+
+
+class CausalSelfAttention(nn.Module):
+    """w_q, w_k, w_v, w_o and a KV cache; PyTorch's F.scaled_dot_product_attention computes."""
+
+    def __init__(self, d_model, num_heads, dropout=0.0):
+        super().__init__()
+        if d_model % num_heads:
+            raise ValueError(f"d_model = {d_model} is not divisible by num_heads = {num_heads}")
+        self.num_heads = num_heads
+        self.w_q, self.w_k, self.w_v, self.w_o = (nn.Linear(d_model, d_model) for _ in range(4))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, cache=None):
+        """x (batch, T, d_model), cache None or (k, v) (batch, heads, T_past, d_k) -> (y, (k, v))."""
+        h = self.num_heads
+        q, k, v = (split_heads(F.linear(x, lin.weight, lin.bias), h) for lin in (self.w_q, self.w_k, self.w_v))
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], -2), torch.cat([cache[1], v], -2)
+        mask = _offset_causal(x.shape[-2], k.shape[-2], x.device)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                             dropout_p=self.dropout.p if self.training else 0.0)
+        return F.linear(merge_heads(out), self.w_o.weight, self.w_o.bias), (k, v)
+
+
+class MLP(nn.Module):
+    """linear1 (d_model → d_ff), exact GELU, linear2 (d_ff → d_model), dropout on the output (GPT-2)."""
+
+    def __init__(self, d_model, d_ff, dropout=0.0):
+        super().__init__()
+        self.linear1, self.linear2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        hidden = F.gelu(F.linear(x, self.linear1.weight, self.linear1.bias))
+        return self.dropout(F.linear(hidden, self.linear2.weight, self.linear2.bias))
+
+
+class GPTBlock(nn.Module):
+    """ln1, attn, ln2, mlp, dropout (pre-LN); the attention computed here with F.scaled_dot_product_attention
+    on attn's weights (so that a copy of this block calls what gpt_block forbids)."""
+
+    def __init__(self, d_model, num_heads, d_ff, dropout=0.0):
+        super().__init__()
+        self.ln1, self.ln2 = LayerNorm(d_model), LayerNorm(d_model)
+        self.attn = CausalSelfAttention(d_model, num_heads, dropout)
+        self.mlp = MLP(d_model, d_ff, dropout)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, cache=None):
+        """(batch, T, d_model), cache None or (k, v) -> (batch, T, d_model) and the block's new (k, v)."""
+        h, attn = self.ln1(x), self.attn
+        q, k, v = (split_heads(F.linear(h, lin.weight, lin.bias), attn.num_heads) for lin in (attn.w_q, attn.w_k, attn.w_v))
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], -2), torch.cat([cache[1], v], -2)
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=_offset_causal(q.shape[-2], k.shape[-2], x.device),
+                                           dropout_p=attn.dropout.p if self.training else 0.0)
+        x = x + self.dropout(F.linear(merge_heads(a), attn.w_o.weight, attn.w_o.bias))
+        return x + self.mlp(self.ln2(x)), (k, v)
+
+
+class BigramModel(nn.Module):
+    """A language model whose next-token logits depend on the last token only: ``table[token]``.
+
+    What ``sample`` is graded with: forward(idx (batch, T), cache=None) -> (logits (batch, T, V), cache),
+    where the cache is a list with one (k, v) whose length counts the tokens seen. Every call and every
+    switch of mode is written down in ``calls`` (read back with training_oracles.calls_of). The
+    generator ``sample`` draws with is ``_seeded_generator(seed)``, a private helper (it ships as code).
+    """
+
+    def __init__(self, table, training=True):
+        super().__init__()
+        self.register_buffer("table", torch.as_tensor(table, dtype=torch.float32))
+        self.calls = []
+        super().train(training)
+
+    def train(self, mode=True):
+        self.calls.append({"event": "mode", "training": bool(mode)})
+        return super().train(mode)
+
+    def forward(self, idx, cache=None):
+        past = 0 if cache is None else int(cache[0][0].shape[-2])
+        self.calls.append({"event": "forward", "tokens": int(idx.shape[-1]), "past": past,
+                           "training": self.training, "grad": torch.is_grad_enabled()})
+        batch, t = idx.shape
+        seen = torch.zeros(batch, 1, past + t, 1)
+        return self.table[idx], [(seen, seen)]
+
+
+class _TiedGPT(nn.Module):
+    """The contract's GPT parameters (tok_emb, pos_emb, blocks, ln_f, head tied to tok_emb), for save_lm's check."""
+
+    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, max_len, dropout=0.0):
+        super().__init__()
+        self.tok_emb, self.pos_emb = nn.Embedding(vocab_size, d_model), nn.Embedding(max_len, d_model)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(GPTBlock(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
+        self.ln_f = LayerNorm(d_model)
+        self.head = nn.Linear(d_model, vocab_size, bias=False)
+        self.head.weight = self.tok_emb.weight
+
+
+def _gpt_for_saving(config, state):
+    """A recipe: a tied GPT with ``state`` (contract names, head.weight left out) loaded."""
+    model = _TiedGPT(**{k: config[k] for k in ("vocab_size", "d_model", "num_heads", "num_layers", "d_ff", "max_len")})
+    model.load_state_dict({**state, "head.weight": state["tok_emb.weight"]})
+    return model
+
+
+def _seeded_generator(seed):
+    """A torch.Generator seeded with ``seed`` (what ``sample(..., generator=)`` draws with)."""
+    return torch.Generator().manual_seed(int(seed))
+
+
 # --- what each item runs on ---------------------------------------------------------------------
 STAGE_04 = {"scaled_dot_product_attention": scaled_dot_product_attention,
             "split_heads": split_heads, "merge_heads": merge_heads}
@@ -305,6 +501,12 @@ EARLIER = {"MultiHeadAttention": MultiHeadAttention, "PositionalEncoding": Posit
 FOR_LAYERS = {**EARLIER, "LayerNorm": LayerNorm, "FeedForward": FeedForward}
 FOR_STACKS = {**FOR_LAYERS, "EncoderLayer": EncoderLayer, "DecoderLayer": DecoderLayer}
 FOR_MODEL = {**FOR_STACKS, "Encoder": Encoder, "Decoder": Decoder}
+FOR_BERT_EMBEDDINGS = {"LayerNorm": LayerNorm}
+# (+ stage 03's padding_mask: training_oracles.padding_mask, which the stage-09 graders add)
+FOR_BERT = {**FOR_STACKS, "BertEmbeddings": BertEmbeddings}
+FOR_BERT_HEADS = {**FOR_BERT, "BERT": BERT}
+FOR_GPT_BLOCK = {**STAGE_04, "LayerNorm": LayerNorm, "CausalSelfAttention": CausalSelfAttention, "MLP": MLP}
+FOR_GPT = {**FOR_GPT_BLOCK, "GPTBlock": GPTBlock}
 
 # The student export ships the functions above as recorded blocks (graders/replay.py: the recorded
 # output of the nearest recorded input, else the student's own definition of the key's name).
@@ -320,4 +522,10 @@ AS_CODE = {
     "DecoderLayer": _MODULE + " (nn.TransformerDecoderLayer)",
     "Encoder": _MODULE + " (nn.TransformerEncoder)",
     "Decoder": _MODULE + " (nn.TransformerDecoder)",
+    "BertEmbeddings": _MODULE + " (F.layer_norm, a forbidden built-in)",
+    "BERT": _MODULE + " (nn.TransformerEncoder)",
+    "CausalSelfAttention": _MODULE + " (F.scaled_dot_product_attention, a forbidden built-in)",
+    "MLP": _MODULE + " (F.linear and F.gelu)",
+    "GPTBlock": _MODULE + " (F.scaled_dot_product_attention, a forbidden built-in)",
+    "BigramModel": "a recipe for sample's graders: a fixed next-token table, no course answer",
 }

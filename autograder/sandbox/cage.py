@@ -48,6 +48,7 @@ STAGED = {
     "autograder/student.py": "student.py",
     "autograder/failures.py": "failures.py",
     "autograder/catalogue.py": "catalogue.py",
+    "autograder/catalogue_es.py": "catalogue_es.py",  # the Spanish edition, imported by catalogue.py
     "autograder/policy.py": "policy.py",  # the static policy student.py applies before code runs
     "autograder/graders/oracles.py": "graders/oracles.py",
     "autograder/graders/torch_oracles.py": "graders/torch_oracles.py",
@@ -66,6 +67,7 @@ STAGED = {
 STAGED_TOP = {
     "datasets/course_data/__init__.py": "course_data/__init__.py",
     "datasets/course_data/grammar.py": "course_data/grammar.py",
+    "datasets/course_data/agreement.py": "course_data/agreement.py",  # stage 09's task and vocabulary
     "datasets/course_data/data/train.tsv": "course_data/data/train.tsv",
     "datasets/course_data/data/valid.tsv": "course_data/data/valid.tsv",
     "datasets/course_data/data/vocab.en.txt": "course_data/data/vocab.en.txt",
@@ -236,8 +238,21 @@ def bwrap_command(bwrap: str, stage: Path, *, root: bool, tmpfs_mb: int) -> list
     if any(str(PACKAGE).startswith(r.rstrip("/") + "/") for r in ["/usr", *(src for src, _ in binds)]):
         cmd += ["--tmpfs", str(PACKAGE)]
     cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--clearenv"]
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    # A GPU machine gives the worker its GPUs (NVIDIA's device nodes; the driver's libraries are
+    # under the read-only /usr), so the CUDA graders run in the sandbox as outside it. bwrap's own
+    # /dev has none of them; a machine without a GPU has none to bind.
+    for node in gpu_device_nodes():
+        cmd += ["--dev-bind", node, node]
+    cmd += ["--chdir", "/tmp", "--clearenv"]
     return cmd
+
+
+def gpu_device_nodes() -> list[str]:
+    """NVIDIA's device nodes on this machine (/dev/nvidia0, /dev/nvidiactl, /dev/nvidia-uvm, ...)."""
+    import glob
+
+    return sorted(glob.glob("/dev/nvidia*"))
 
 
 def _env(pythonpath: str, home: str) -> dict[str, str]:

@@ -156,6 +156,8 @@ class Zygote:
             devices = int(torch.cuda.device_count()) if torch is not None and torch.backends.cuda.is_built() else 0
         except Exception:
             devices = 0
+        global _CUDA_DEVICES
+        _CUDA_DEVICES = devices
         protocol.send(self.control, {"op": "ready", "preload_s": time.perf_counter() - t0,
                                      "cuda_devices": devices})
         while True:
@@ -389,15 +391,37 @@ def _tasks_of_uid(uid: int) -> int:
 
 
 # --- a child: one submission --------------------------------------------------------------------
-def _vm_bytes() -> int:
+# GPUs the zygote counted before any submission (NVML: no CUDA context at fork time); its children
+# read it to choose their memory bound.
+_CUDA_DEVICES = 0
+
+
+def _status_bytes(field: str) -> int:
+    """A size from /proc/self/status (``VmSize:``, ``VmData:``), in bytes; 0 if unreadable."""
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
-                if line.startswith("VmSize:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def _vm_bytes() -> int:
+    return _status_bytes("VmSize:")
+
+
+def memory_limit(memory_mb: int, cuda_devices: int) -> tuple[int, int]:
+    """(resource, bytes): what a worker may add to the memory it was forked with.
+
+    Without a GPU, the address space. CUDA reserves address space by the terabyte (never backed),
+    so a bound on it would stop CUDA from starting: on a GPU machine the bound is on the heap
+    (writable private memory) instead; the GPU's own memory is the device's to refuse.
+    """
+    if cuda_devices > 0:
+        return resource.RLIMIT_DATA, _status_bytes("VmData:") + memory_mb * (1 << 20)
+    return resource.RLIMIT_AS, _vm_bytes() + memory_mb * (1 << 20)
 
 
 def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
@@ -440,8 +464,10 @@ def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, limits: 
         _refuse(sock, f"no working directory ({exc.strerror or exc})")
     if not _receive_files(sock, workdir):
         os._exit(0)
+    # The course's language (the grader's setting, inherited by the zygote) survives the clean slate.
+    lang = {"AUTOGRADER_LANG": os.environ["AUTOGRADER_LANG"]} if os.environ.get("AUTOGRADER_LANG") else {}
     os.environ.clear()
-    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": tmp, "LANG": "C.UTF-8",
+    os.environ.update({**lang, "PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": tmp, "LANG": "C.UTF-8",
                        "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", **{k: str(v) for k, v in env.items()}})
     tempfile.tempdir = None  # forget the zygote's choice: the next use reads TMPDIR
     torch = sys.modules.get("torch")
@@ -457,7 +483,7 @@ def _child(sock: socket.socket, uid: int, work_root: str, workdir: str, limits: 
     # process of the user, some of which only the grader (outside the sandbox) can see.
     base = 0 if uid >= 0 else max(_tasks_of_uid(os.getuid()), int(limits.get("user_tasks", 0)))
     _set_limit(resource.RLIMIT_NPROC, base + extra)
-    _set_limit(resource.RLIMIT_AS, _vm_bytes() + int(limits.get("memory_mb", 2048)) * mb)
+    _set_limit(*memory_limit(int(limits.get("memory_mb", 2048)), _CUDA_DEVICES))
     sink = _Sink()
     sys.stdout = sys.stderr = sink
     sys.stdin = None

@@ -1,0 +1,21 @@
+"""The padding mask is never built: every layer runs without a mask, so real tokens attend to [PAD]."""
+LOSES = ("bert",)
+SAYS = "why.bert_mask_ignored"
+import torch.nn as nn
+
+
+class BERT(nn.Module):
+    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, max_len, dropout=0.1, pad_id=0):
+        super().__init__()
+        self.pad_id = pad_id
+        self.embeddings = BertEmbeddings(vocab_size, d_model, max_len, 2, dropout)
+        self.layers = nn.ModuleList([EncoderLayer(d_model, num_heads, d_ff, dropout) for _ in range(num_layers)])
+
+    def forward(self, tokens, segments=None):
+        x = self.embeddings(tokens, segments)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def pool(self, hidden):
+        return hidden[:, 0]

@@ -1,0 +1,18 @@
+"""labels is a copy of the tokens: the unchosen positions are not set to -100."""
+LOSES = ("mask_tokens",)
+SAYS = "the positions that were not chosen must be labelled -100"
+import torch
+
+
+def mask_tokens(tokens, mask_id, vocab_size, special_ids, prob=0.15, generator=None):
+    special = torch.zeros_like(tokens, dtype=torch.bool)
+    for s in special_ids:
+        special |= tokens == s
+    chosen = (torch.rand(tokens.shape, generator=generator) < prob) & ~special
+    labels = tokens.clone()
+    kind = torch.rand(tokens.shape, generator=generator)
+    words = torch.tensor([i for i in range(vocab_size) if i not in set(special_ids)])
+    random_words = words[torch.randint(len(words), tokens.shape, generator=generator)]
+    inputs = torch.where(chosen & (kind < 0.8), torch.full_like(tokens, mask_id), tokens)
+    inputs = torch.where(chosen & (kind >= 0.8) & (kind < 0.9), random_words, inputs)
+    return inputs, labels

@@ -1,0 +1,15 @@
+"""Every position may be chosen, [CLS], [SEP] and [PAD] included."""
+LOSES = ("mask_tokens",)
+SAYS = "why.mask_specials"
+import torch
+
+
+def mask_tokens(tokens, mask_id, vocab_size, special_ids, prob=0.15, generator=None):
+    chosen = torch.rand(tokens.shape, generator=generator) < prob
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    kind = torch.rand(tokens.shape, generator=generator)
+    words = torch.tensor([i for i in range(vocab_size) if i not in set(special_ids)])
+    random_words = words[torch.randint(len(words), tokens.shape, generator=generator)]
+    inputs = torch.where(chosen & (kind < 0.8), torch.full_like(tokens, mask_id), tokens)
+    inputs = torch.where(chosen & (kind >= 0.8) & (kind < 0.9), random_words, inputs)
+    return inputs, labels
