@@ -359,11 +359,19 @@ def audit(dest: str | Path, repo: Path = REPO) -> list[str]:
         if parts[0] in {"solutions", "tests", "submitted", "autograded", "feedback"} or path.name in {
                 "gradebook.db", "nbgrader_config.py"}:
             problems.append(f"instructor file: {path.relative_to(dest)}")
+    problems += text_leaks(dest, repo, _hidden_only_lines(repo))
+    return list(dict.fromkeys(problems))
+
+
+def text_leaks(root: Path, repo: Path, guarded_lines: dict[str, str]) -> list[str]:
+    """What the text files under ``root`` give away: nbgrader markers, solution code, functions whose
+    body is a reference function's, and ``guarded_lines`` (line -> the file it must stay in). Shared by
+    the student export's audit and the Gradescope zip's."""
+    problems: list[str] = []
     regions = [(where, "\n".join(lines)) for where, code in solution_regions(repo)
                if len(lines := _normalized(code)) >= 2]
     references = _reference_functions(repo)
-    hidden_lines = _hidden_only_lines(repo)
-    for rel, text, codes in _texts(dest):
+    for rel, text, codes in _texts(root):
         for marker in MARKERS:
             if marker in text:
                 problems.append(f"nbgrader marker {marker!r} in {rel}")
@@ -376,9 +384,9 @@ def audit(dest: str | Path, repo: Path = REPO) -> list[str]:
                 if body in references:
                     problems.append(f"{name}() in {rel} is the reference {references[body]}")
         for line in _normalized(text):
-            if line in hidden_lines:
-                problems.append(f"a line of {hidden_lines[line]} in {rel}: {line[:60]}")
-    return list(dict.fromkeys(problems))
+            if line in guarded_lines:
+                problems.append(f"a line of {guarded_lines[line]} in {rel}: {line[:60]}")
+    return problems
 
 
 ANSWER_SCAN = Path(__file__).with_name("answer_scan.py")

@@ -218,7 +218,7 @@ def _foreign_hidden_lines(stage_id: str, repo: Path) -> dict[str, str]:
 
 def audit(root: str | Path, stage_id: str, repo: Path = REPO) -> list[str]:
     """Everything in the zip's tree ``root`` that a ``stage_id`` autograder must not carry, one line each."""
-    from .export import MARKERS, _function_bodies, _normalized, _reference_functions, _texts, solution_regions
+    from .export import text_leaks
 
     root = Path(root)
     stage = registry.stage(stage_id)
@@ -233,25 +233,7 @@ def audit(root: str | Path, stage_id: str, repo: Path = REPO) -> list[str]:
                 and parts[2] in ("public", "hidden") and path.name.startswith("test_") \
                 and path.name != stage.grader_module:
             problems.append(f"another stage's {parts[2]} grader: {rel}")
-    regions = [(where, "\n".join(lines)) for where, code in solution_regions(repo)
-               if len(lines := _normalized(code)) >= 2]
-    references = _reference_functions(repo)
-    foreign = _foreign_hidden_lines(stage_id, repo)
-    for rel, body, codes in _texts(root):
-        for marker in MARKERS:
-            if marker in body:
-                problems.append(f"nbgrader marker {marker!r} in {rel}")
-        flat = "\n".join(_normalized(body))
-        for where, region in regions:
-            if region in flat:
-                problems.append(f"solution code from {where} in {rel}")
-        for code in codes:
-            for name, fn_body, _ in _function_bodies(code):
-                if fn_body in references:
-                    problems.append(f"{name}() in {rel} is the reference {references[fn_body]}")
-        for line in _normalized(body):
-            if line in foreign:
-                problems.append(f"a line of {foreign[line]} in {rel}: {line[:60]}")
+    problems += text_leaks(root, repo, _foreign_hidden_lines(stage_id, repo))
     return list(dict.fromkeys(problems))
 
 
