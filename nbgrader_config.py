@@ -1,10 +1,22 @@
-# nbgrader configuration of the course: solutions/ is the source, assignments/ the release.
-# Regenerate the release with `make release`; a test fails when it is out of date.
+# nbgrader configuration of the course: solutions/ is the source, assignments/ the English release and
+# assignments_es/ the Spanish one. Regenerate both with `make release`; a test fails when one is out of date.
 c = get_config()  # noqa: F821 (provided by nbgrader)
+
+import os  # noqa: E402
+
+# The course's language, in this one place: "en" or "es". It picks the notebooks' prose (each source
+# notebook holds both; the Spanish release is assignments_es/, with the same assignment ids and cells)
+# and the language of every report: check cells, hardened reports, feedback. The kernels and the
+# hardened grader that nbgrader starts inherit it. AUTOGRADER_LANG in the environment overrides it.
+os.environ.setdefault("AUTOGRADER_LANG", "en")  # "es": the Spanish edition
+
+from autograder.bilingual import generate_assignment_steps, release_directory  # noqa: E402
 
 c.CourseDirectory.course_id = "transformers"
 c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.release_directory = release_directory(os.environ["AUTOGRADER_LANG"])
+# The release keeps the course language's prose (autograder.bilingual.KeepLanguage, then nbgrader's own steps).
+c.GenerateAssignment.preprocessors = generate_assignment_steps()
 
 # Stubs in the release raise NotImplementedError, which the graders recognise.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -27,8 +39,3 @@ from autograder.nbgrader_hardened import autograde_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
 
-# The language of every report (check cells, hardened reports, feedback): "en" or "es". The kernels
-# and the hardened grader that nbgrader starts inherit it. Notebooks' prose is English for now.
-import os  # noqa: E402
-
-os.environ.setdefault("AUTOGRADER_LANG", "en")  # "es": Spanish reports

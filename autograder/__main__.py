@@ -1,6 +1,6 @@
 """``python -m autograder``: the course's command line.
 
-    python -m autograder release [--check]   regenerate assignments/ from solutions/ with nbgrader
+    python -m autograder release [--check]   regenerate assignments/ and assignments_es/ from solutions/ with nbgrader
     python -m autograder demo                 grade the bundled example class with nbgrader
     python -m autograder grade SUBMISSIONS... --out DIR   hardened grading (sandboxed, parallel)
     python -m autograder export-student-repo DIR   the repository students start from (no solutions, no hidden graders)
@@ -10,6 +10,7 @@
     python -m autograder class-report GRADED --out report.html   the class report: scores, checks, misconceptions, ranked
     python -m autograder similarity SUBMISSIONS --stage S --out similarity.html   similar pairs to review, never a penalty
     python -m autograder gradescope-zip --stage S OUT.zip   Gradescope's autograder for one stage (hidden graders included)
+    python -m autograder translations dump|load|check   the notebooks' prose in English and Spanish
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ def _instructor_module(name: str) -> ModuleType | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["translations"] and _instructor_module("bilingual") is not None:
+        return _instructor_module("bilingual").main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    rel = sub.add_parser("release", help="regenerate assignments/ from solutions/ (nbgrader generate_assignment)")
-    rel.add_argument("--check", action="store_true", help="only report whether assignments/ is up to date")
+    rel = sub.add_parser("release", help="regenerate assignments/ (English) and assignments_es/ (Spanish) from solutions/ (nbgrader generate_assignment)")
+    rel.add_argument("--check", action="store_true", help="only report whether the releases are up to date")
     demo = sub.add_parser("demo", help="release, then autograde the bundled example submissions with nbgrader")
     demo.add_argument("--out", default="build/demo", help="course directory to create (default: build/demo)")
     demo.add_argument("--jobs", type=int, help="lanes of students graded side by side (default: up to 2, one per core)")
@@ -55,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("dest", metavar="DIR", help="where to write it (created; must be empty unless --force)")
     exp.add_argument("--stage", action="append", metavar="ID", help="export only this stage (repeatable; default: all)")
     exp.add_argument("--force", action="store_true", help="replace everything in DIR except .git/")
+    from .catalogue import language
+
+    exp.add_argument("--lang", choices=("en", "es"), default=language(),
+                     help="the edition: notebooks, README, docs and reports in English or Spanish "
+                          "(default: the course language, AUTOGRADER_LANG, else en)")
     exp.add_argument("--scan-answers", action="store_true", default=True,
                      help="grade every shipped def and class under each item's name; refuse the export if one "
                           "passes (the default, for the stages whose oracles ship as recorded values)")
@@ -77,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         diffs = release(check_only=args.check)
         if args.check:
             if diffs:
-                print("assignments/ is out of date with solutions/ (run `make release`):")
+                print("the releases are out of date with solutions/ (run `make release`):")
                 print("\n".join(f"  {d}" for d in diffs))
                 return 1
-            print("assignments/ is exactly what nbgrader generates from solutions/.")
+            print("assignments/ and assignments_es/ are exactly what nbgrader generates from solutions/.")
             return 0
-        print("assignments/ regenerated" + (f" ({len(diffs)} file(s) changed)." if diffs else ": nothing changed."))
+        print("assignments/ and assignments_es/ regenerated" + (f" ({len(diffs)} file(s) changed)." if diffs else ": nothing changed."))
         return 0
     if args.command == "demo":
         from .demo import run_demo

@@ -16,9 +16,13 @@ so ``autograder`` is the package that ships, graded by the graders that ship)::
 
 Cheap filters keep it fast: a lowercase contract name is tried with functions, a capitalised one
 with ``nn.Module`` classes; a candidate whose positional parameters cannot take the release
-stub's required arguments is skipped. Candidates of different contract names share one pytest
-run (one round per candidate index), so a stage costs about as many runs as its busiest name has
-candidates.
+stub's required arguments is skipped. Then a sieve (:func:`_sieve`) calls each item's graders
+directly, without pytest, and drops a candidate at its first failed grader: a failure is a
+``GraderFailure`` the grader raised, which fails that grader under pytest too, so only candidates
+that cannot score full marks are dropped; anything else (a pass, another exception, a grader that
+needs more fixtures than ``student``) keeps the candidate. The survivors (a handful of 600) are then
+graded for real: candidates of different contract names share one pytest run (one round per
+candidate index). A pytest session costs ~0.1 s; the sieve made a stage's scan 5 to 10 times faster.
 """
 
 from __future__ import annotations
@@ -167,6 +171,56 @@ def candidates(export: Path) -> list[tuple[str, str, Any]]:
     return found
 
 
+def _direct_graders(stage_id: str) -> dict[str, list[Any]]:
+    """item id -> its public graders that take only the ``student`` fixture, in file order."""
+    import importlib.util
+
+    from autograder import registry
+    from autograder.runner import PUBLIC_DIR
+
+    path = PUBLIC_DIR / registry.stage(stage_id).grader_module
+    spec = importlib.util.spec_from_file_location(f"_scan_{stage_id}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    by_item: dict[str, list[Any]] = {}
+    for fn in vars(module).values():
+        marks = [m for m in getattr(fn, "pytestmark", []) if getattr(m, "name", "") == "grader"]
+        if not (inspect.isfunction(fn) and fn.__name__.startswith("test") and len(marks) == 1):
+            continue
+        if list(inspect.signature(fn).parameters) == ["student"]:
+            by_item.setdefault(marks[0].args[0], []).append(fn)
+    return by_item
+
+
+def _sieve(item_id: str, name: str, fits: list[tuple[str, str, Any]], graders: list[Any]) -> list[tuple[str, str, Any]]:
+    """The candidates for ``name`` that no grader of ``item_id`` (graded on ``name`` alone) fails."""
+    import contextlib
+    import io
+
+    from autograder import registry
+    from autograder.failures import GraderFailure
+    from autograder.student import LocalStudent
+
+    forbidden = registry.item(item_id).forbidden
+    kept = []
+    for cand in fits:
+        student = LocalStudent({name: cand[2]}, time_limit=TIME_LIMIT_S)
+        failed = False
+        sink = io.StringIO()
+        for grade in graders:
+            try:
+                with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                    grade(student.for_item(forbidden))
+            except GraderFailure:
+                failed = True
+                break
+            except Exception:  # noqa: BLE001 - not a verdict: pytest decides
+                continue
+        if not failed:
+            kept.append(cand)
+    return kept
+
+
 def scan_stage(export: Path, stage_id: str) -> list[dict[str, Any]]:
     """Every candidate that scores full marks on an item of ``stage_id``: {file, name, item}."""
     from autograder import registry
@@ -190,6 +244,18 @@ def scan_stage(export: Path, stage_id: str) -> list[dict[str, Any]]:
         else:
             fits = [c for c in pool if inspect.isfunction(c[2]) and (n is None or _accepts(c[2], n))]
         per_name[name] = fits
+    # The sieve: items graded on one name drop, for that name, the candidates one of their graders
+    # fails; a name that an item of several names also grades keeps every candidate.
+    direct = _direct_graders(stage_id)
+    for name in per_name:
+        users = [i for i, ns in names.items() if name in ns]
+        if not users or any(len(names[i]) != 1 for i in users):
+            continue
+        kept: dict[int, tuple[str, str, Any]] = {}
+        for item_id in users:
+            for cand in _sieve(item_id, name, per_name[name], direct.get(item_id, [])):
+                kept[id(cand)] = cand
+        per_name[name] = [c for c in per_name[name] if id(c) in kept]
     findings = []
     rounds = max((len(v) for v in per_name.values()), default=0)
     for r in range(rounds):

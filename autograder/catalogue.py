@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import string
+from pathlib import Path
 
 EN: dict[str, str] = {
     # --- report frame -------------------------------------------------------------------------
@@ -21,6 +22,9 @@ EN: dict[str, str] = {
     "report.some_failed": "{passed} of {n} checks passed.",
     "report.expected": "expected",
     "report.got": "got",
+    "expect.non_finite_one": "1 non-finite value",
+    "expect.non_finite_many": "{n} non-finite values",
+    "expect.finite_values": "finite values",
     "report.hint": "Hint",
     "report.stale_definition": (
         "The `{name}` graded here is an earlier one, not the one on screen: the latest cell that defines "
@@ -792,13 +796,21 @@ EN: dict[str, str] = {
     "why.mlm_loss_all_positions": "The loss counts every position, not only the masked ones: ignore the labels that are -100 (ignore_index=-100).",
 }
 
-from .catalogue_es import ES  # noqa: E402 - the Spanish edition, every key of EN (tests/test_catalogue_es.py)
+from .catalogue_es import ES, TITLES_ES  # noqa: E402 - the Spanish edition, every key of EN (tests/test_catalogue_es.py)
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "es": ES}
 
 
+# A student export says which language it was made in (export-student-repo --lang es), so the
+# student's own Jupyter reports in it without any setting.
+LANGUAGE_FILE = Path(__file__).with_name("LANGUAGE")
+
+
 def language() -> str:
-    lang = os.environ.get("AUTOGRADER_LANG", "en")
+    """The course's language: ``AUTOGRADER_LANG`` (nbgrader_config.py sets it), else the export's."""
+    lang = os.environ.get("AUTOGRADER_LANG", "")
+    if not lang and LANGUAGE_FILE.is_file():
+        lang = LANGUAGE_FILE.read_text(encoding="utf-8").strip()
     return lang if lang in CATALOGUES else "en"
 
 
@@ -839,6 +851,11 @@ class _Formatter(string.Formatter):
 
 
 _FORMATTER = _Formatter()
+
+
+def title(key: str, english: str) -> str:
+    """A stage's or item's title (``stage.<id>``, ``item.<id>``) in the current language."""
+    return TITLES_ES.get(key, english) if language() == "es" else english
 
 
 def text(key: str, /, **params: object) -> str:

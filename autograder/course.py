@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
+from .bilingual import LANGUAGES, release_directory
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,11 +32,13 @@ class CommandResult:
     log: str
 
 
-def nbgrader(*args: str, course: Path, check: bool = True) -> CommandResult:
-    """Run ``nbgrader ARGS`` in ``course`` with this interpreter."""
+def nbgrader(*args: str, course: Path, check: bool = True, lang: str | None = None) -> CommandResult:
+    """Run ``nbgrader ARGS`` in ``course`` with this interpreter (in course language ``lang`` if given)."""
     cmd = [sys.executable, "-m", "nbgrader", *args]
     # nbgrader runs `alembic` (its database migrations) from PATH: use this environment's.
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    if lang is not None:
+        env["AUTOGRADER_LANG"] = lang  # nbgrader_config.py reads it: the prose kept, the release folder
     proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, env=env)
     result = CommandResult(list(args), proc.returncode, proc.stdout + proc.stderr)
     if check and proc.returncode != 0:
@@ -55,11 +58,21 @@ def new_course(root: Path, *, repo: Path = REPO) -> Path:
     return root
 
 
-def generate_release(course: Path, stage_ids: list[str] | None = None) -> Path:
-    """``nbgrader generate_assignment`` for every stage; returns the release directory."""
-    for sid in stage_ids or [s.id for s in registry.STAGES]:
-        nbgrader("generate_assignment", sid, "--force", course=course)
-    return course / "assignments"
+def generate_release(course: Path, stage_ids: list[str] | None = None, *, lang: str | None = None) -> Path:
+    """``nbgrader generate_assignment`` for every stage in ``lang`` (default: the course language);
+    returns the release directory."""
+    from .catalogue import language
+
+    lang = lang or language()
+    every = [s.id for s in registry.STAGES]
+    ids = stage_ids or every
+    if sorted(ids) == sorted(every) and sorted(p.name for p in (course / "solutions").iterdir() if p.is_dir()) == sorted(every):
+        # one nbgrader run for every stage (its assignment id may be a glob): a start costs ~2 s
+        nbgrader("generate_assignment", "*", "--force", course=course, lang=lang)
+    else:
+        for sid in ids:
+            nbgrader("generate_assignment", sid, "--force", course=course, lang=lang)
+    return course / release_directory(lang)
 
 
 def tree_differences(expected: Path, actual: Path) -> list[str]:
@@ -76,14 +89,18 @@ def tree_differences(expected: Path, actual: Path) -> list[str]:
 
 
 def release(*, check_only: bool = False, repo: Path = REPO, workdir: Path | None = None) -> list[str]:
-    """Regenerate ``assignments/`` from ``solutions/`` (or, with ``check_only``, only compare).
+    """Regenerate both editions' releases, ``assignments/`` (English) and ``assignments_es/``
+    (Spanish), from ``solutions/`` (or, with ``check_only``, only compare).
 
-    Returns the differences between the committed release and what nbgrader generates now.
+    Returns the differences between the committed releases and what nbgrader generates now.
     """
     course = new_course(workdir or repo / "build" / "release", repo=repo)
-    fresh = generate_release(course)
-    diffs = tree_differences(fresh, repo / "assignments")
-    if diffs and not check_only:
-        shutil.rmtree(repo / "assignments", ignore_errors=True)
-        shutil.copytree(fresh, repo / "assignments")
+    diffs = []
+    for lang in LANGUAGES:
+        fresh = generate_release(course, lang=lang)
+        committed = repo / release_directory(lang)
+        diffs += [f"{release_directory(lang)}/ {d}" for d in tree_differences(fresh, committed)]
+        if not check_only and tree_differences(fresh, committed):
+            shutil.rmtree(committed, ignore_errors=True)
+            shutil.copytree(fresh, committed)
     return diffs

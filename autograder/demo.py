@@ -86,10 +86,18 @@ def _submission_text(kind: str, release_nb: dict, solution_nb: dict, stage_id: s
     return submissions.json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
+def _released() -> str:
+    """The release folder of the course's language (assignments/, or assignments_es/ in Spanish)."""
+    from .bilingual import release_directory
+    from .catalogue import language
+
+    return release_directory(language())
+
+
 def write_class(course: Path, students: tuple[Student, ...] = CLASS) -> None:
     """Put every student's notebooks under ``course/submitted/<student>/<stage>/``."""
     for stage in _stages_of(students):
-        release_nb = submissions.load(course / "assignments" / stage.id / stage.notebook)
+        release_nb = submissions.load(course / _released() / stage.id / stage.notebook)
         solution_nb = submissions.load(course / "solutions" / stage.id / stage.notebook)
         for st in students:
             if stage.id in st.work:
@@ -120,7 +128,7 @@ def read_gradebook(course: Path, students: tuple[Student, ...] = CLASS) -> dict[
                 if stage.id not in st.work:
                     continue
                 submitted = course / "submitted" / st.id / stage.id / stage.notebook
-                release = course / "assignments" / stage.id / stage.notebook
+                release = course / _released() / stage.id / stage.notebook
                 problems = intake.before_grading(submitted, release)
                 scores: dict[str, float | None] = {}
                 for item in registry.items_of(stage.id):

@@ -228,11 +228,11 @@ def expect_array(
         raise fail(
             "fail.not_finite",
             what=what,
-            bad=f"{bad} non-finite value{'s' if bad != 1 else ''}".capitalize(),
+            bad=text("expect.non_finite_one" if bad == 1 else "expect.non_finite_many", n=bad),
             hint=hint,
             why=why,
             diagnosed=bool(diagnoses),
-            evidence=Evidence(expected="finite values", got=excerpt(g, first)),
+            evidence=Evidence(expected=text("expect.finite_values"), got=excerpt(g, first)),
         )
     if not np.allclose(g, exp, rtol=rtol, atol=atol, equal_nan=True):
         _raise_values(g, exp, what, None, hint, diagnoses, rtol, atol)
@@ -281,10 +281,10 @@ def expect_finite(got: Any, what: str, *, hint: str | None = None, why: str | No
         raise fail(
             "fail.not_finite",
             what=what,
-            bad=f"{bad} non-finite value{'s' if bad != 1 else ''}".capitalize(),
+            bad=text("expect.non_finite_one" if bad == 1 else "expect.non_finite_many", n=bad),
             hint=hint,
             why=why,
-            evidence=Evidence(expected="finite values", got=excerpt(g, first)),
+            evidence=Evidence(expected=text("expect.finite_values"), got=excerpt(g, first)),
         )
 
 

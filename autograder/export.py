@@ -44,7 +44,8 @@ INSTRUCTOR_ONLY = {"course.py", "demo.py", "submissions.py", "intake.py", "expor
                    "record_expected.py", "nbgrader_hardened.py",
                    # after grading: LMS files, the class report, the similarity list, the Gradescope zip
                    "lms_export.py", "class_report.py", "similarity.py", "gradescope_zip.py", "gradescope",
-                   "catalogue_check.py"}  # the tests' check of the Spanish table
+                   "catalogue_check.py",  # the tests' check of the Spanish table
+                   "bilingual.py"}  # the release's language step and the translators' command
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 TEXT_SUFFIXES = {".py", ".ipynb", ".md", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".ini", ".json", ".tsv", ".csv", ""}
@@ -129,11 +130,15 @@ def student_pyproject(repo: Path = REPO) -> str:
     return "\n".join(lines)
 
 
-def _stage_table(stage_ids: Sequence[str]) -> str:
-    rows = ["| stage | notebook | points |", "| --- | --- | ---: |"]
+def _stage_table(stage_ids: Sequence[str], lang: str = "en") -> str:
+    from .catalogue_es import TITLES_ES
+
+    head = {"en": "| stage | notebook | points |", "es": "| etapa | cuaderno | puntos |"}[lang]
+    rows = [head, "| --- | --- | ---: |"]
     for sid in stage_ids:
         st = registry.stage(sid)
-        rows.append(f"| {st.number} {st.title} | [`assignments/{sid}/{st.notebook}`](assignments/{sid}/{st.notebook}) "
+        shown = TITLES_ES[f"stage.{sid}"] if lang == "es" else st.english_title
+        rows.append(f"| {st.number} {shown} | [`assignments/{sid}/{st.notebook}`](assignments/{sid}/{st.notebook}) "
                     f"| {registry.max_points(sid):g} |")
     return "\n".join(rows)
 
@@ -194,7 +199,7 @@ def _replace_oracles(stage_ids: Sequence[str], graders: Path) -> None:
 
 
 def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None, force: bool = False,
-                        repo: Path = REPO, check: bool = True, scan: bool = True) -> ExportReport:
+                        repo: Path = REPO, check: bool = True, scan: bool = True, lang: str = "en") -> ExportReport:
     """Write the student repository to ``dest`` and audit it; raises :class:`ExportLeak` if it leaks.
 
     ``check=False`` (for tests of other things) keeps the export and returns the audit's findings.
@@ -204,13 +209,22 @@ def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None
     in what still ships as code (``record_expected.NOT_CONVERTED``: blocks.py's classes) are
     reported in ``known``, every other one refuses the export. Stages 06-07's oracles still ship
     as code, and a scan of those stages would name them.
+
+    ``lang="es"`` makes the Spanish edition: the notebooks of ``assignments_es/`` (still called
+    ``assignments/`` in the export), the Spanish README and ``docs/students.md``, and
+    ``autograder/LANGUAGE``, which makes every report of the student's copy Spanish.
     """
+    from .bilingual import LANGUAGES, release_directory
+
+    if lang not in LANGUAGES:
+        raise ValueError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}.")
     dest = Path(dest).resolve()
-    stage_ids = list(stages) if stages else [s.id for s in registry.STAGES if (repo / "assignments" / s.id).is_dir()]
+    released = repo / release_directory(lang)
+    stage_ids = list(stages) if stages else [s.id for s in registry.STAGES if (released / s.id).is_dir()]
     for sid in stage_ids:
         registry.stage(sid)  # an unknown stage raises with the list of known ones
-        if not (repo / "assignments" / sid).is_dir():
-            raise ValueError(f"assignments/{sid} does not exist: run `make release` first.")
+        if not (released / sid).is_dir():
+            raise ValueError(f"{release_directory(lang)}/{sid} does not exist: run `make release` first.")
     if dest.exists() and any(p.name != ".git" for p in dest.iterdir()):
         if not force:
             raise FileExistsError(f"{dest} is not empty (use --force to replace everything in it but .git/).")
@@ -220,21 +234,25 @@ def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None
     dest.mkdir(parents=True, exist_ok=True)
 
     for sid in stage_ids:
-        shutil.copytree(repo / "assignments" / sid, dest / "assignments" / sid, ignore=_ignore)
+        shutil.copytree(released / sid, dest / "assignments" / sid, ignore=_ignore)
     shutil.copytree(repo / "autograder", dest / "autograder", ignore=_ignore)
+    (dest / "autograder" / "LANGUAGE").unlink(missing_ok=True)
+    if lang != "en":
+        (dest / "autograder" / "LANGUAGE").write_text(f"{lang}\n", encoding="utf-8")
     _keep_graders_of(stage_ids, dest / "autograder" / "graders")
     _replace_oracles(stage_ids, dest / "autograder" / "graders")
     if (repo / "datasets").is_dir():
         shutil.copytree(repo / "datasets", dest / "datasets", ignore=_ignore)
     (dest / "docs").mkdir(exist_ok=True)
-    shutil.copy2(repo / "docs" / "students.md", dest / "docs" / "students.md")
+    suffix = "" if lang == "en" else f".{lang}"
+    shutil.copy2(repo / "docs" / f"students{suffix}.md", dest / "docs" / "students.md")
 
     template = repo / TEMPLATE
     (dest / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
     shutil.copy2(template / "grade.yml", dest / ".github" / "workflows" / "grade.yml")
     shutil.copy2(template / "gitignore", dest / ".gitignore")
-    readme = (template / "README.md").read_text(encoding="utf-8")
-    (dest / "README.md").write_text(readme.replace("{{STAGES}}", _stage_table(stage_ids)), encoding="utf-8")
+    readme = (template / f"README{suffix}.md").read_text(encoding="utf-8")
+    (dest / "README.md").write_text(readme.replace("{{STAGES}}", _stage_table(stage_ids, lang)), encoding="utf-8")
     (dest / "pyproject.toml").write_text(student_pyproject(repo), encoding="utf-8")
 
     problems = audit(dest, repo)
@@ -442,7 +460,7 @@ def actionlint(paths: Iterable[str | Path]) -> subprocess.CompletedProcess:
 def main(args) -> int:
     try:
         report = export_student_repo(args.dest, stages=args.stage, force=args.force,
-                                     scan=getattr(args, "scan_answers", True))
+                                     scan=getattr(args, "scan_answers", True), lang=args.lang)
     except (FileExistsError, ValueError, registry.UnknownItem) as exc:
         print(f"export-student-repo: {exc}", file=sys.stderr)
         return 2

@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .catalogue import title as _translated_title
+
 
 @dataclass(frozen=True)
 class Stage:
     id: str  # nbgrader assignment id, e.g. "01_dot_product_attention"
     notebook: str  # notebook file name inside the stage folder
-    title: str
+    english_title: str
+
+    @property
+    def title(self) -> str:
+        """The title in the course's language (catalogue_es.TITLES_ES in Spanish)."""
+        return _translated_title(f"stage.{self.id}", self.english_title)
 
     @property
     def number(self) -> str:
@@ -35,10 +42,15 @@ class Item:
     id: str  # also the nbgrader grade_id of the check cell
     stage: str
     points: float
-    title: str
+    english_title: str
     # Fully qualified torch functions the student's code must not call for this item:
     # using one scores zero for the item and the report says which.
     forbidden: tuple[str, ...] = field(default=())
+
+    @property
+    def title(self) -> str:
+        """The title in the course's language (catalogue_es.TITLES_ES in Spanish)."""
+        return _translated_title(f"item.{self.id}", self.english_title)
 
 
 STAGES: tuple[Stage, ...] = (

@@ -25,8 +25,10 @@ def _failure_lines(g: GraderResult, indent: str) -> list[str]:
     lines = _wrapped(g.message, indent)
     if g.evidence:
         if g.evidence.expected or g.evidence.got:
-            lines.append(f"{indent}{text('report.expected')}: {escape.one_line(g.evidence.expected)}")
-            lines.append(f"{indent}{text('report.got')}:      {escape.one_line(g.evidence.got)}")
+            expected, got = f"{text('report.expected')}:", f"{text('report.got')}:"
+            width = max(len(expected), len(got)) + 1  # the two values start in one column
+            lines.append(f"{indent}{expected.ljust(width)}{escape.one_line(g.evidence.expected)}")
+            lines.append(f"{indent}{got.ljust(width)}{escape.one_line(g.evidence.got)}")
         lines += [f"{indent}{escape.one_line(d)}" for d in g.evidence.details]
     if g.misconception:
         lines += _wrapped(f"{text('report.likely')}: {g.misconception}", indent)

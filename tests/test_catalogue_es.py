@@ -12,6 +12,19 @@ def test_spanish_table_matches_english() -> None:
     assert problems(EN, ES) == []
 
 
+def test_every_stage_and_item_has_its_spanish_title(monkeypatch) -> None:
+    from autograder import registry
+    from autograder.catalogue_es import TITLES_ES
+
+    wanted = {f"stage.{s.id}" for s in registry.STAGES} | {f"item.{i.id}" for i in registry.ITEMS}
+    assert sorted(wanted - set(TITLES_ES)) == [] and sorted(set(TITLES_ES) - wanted) == []
+    monkeypatch.setenv("AUTOGRADER_LANG", "es")
+    assert registry.stage("05_positional_encoding").title == "Codificación posicional"
+    assert registry.item("causal_mask").title == "La máscara causal"
+    monkeypatch.setenv("AUTOGRADER_LANG", "en")
+    assert registry.item("causal_mask").title == "The causal mask"
+
+
 def test_missing_key_is_reported() -> None:
     reference = {"fail.missing": "`{name}` is not defined.", "report.hint": "Hint"}
     translated = {"fail.missing": "`{name}` no está definido."}

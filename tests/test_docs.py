@@ -78,6 +78,20 @@ class Covered:
 
 
 COVERED: dict[str, Covered] = {
+    ".venv/bin/python -m autograder export-student-repo build/student-template-es --lang es": Covered(
+        "tests/test_bilingual.py::test_the_spanish_student_export",
+        (("tests/test_bilingual.py", '"export-student-repo", str(dest), "--lang", "es"'),),
+        "stage 01 only, into a temporary folder (the English export of every stage runs above)"),
+    ".venv/bin/python -m autograder translations dump --stale solutions/01_dot_product_attention/dot_product_attention.ipynb > es.md": Covered(
+        "tests/test_bilingual.py::test_translations_dump_stale_then_load_then_check",
+        (("tests/test_bilingual.py", '"translations", "dump", "--stale"'),),
+        "on a copy of the notebook with one English cell reworded; the output is captured, not redirected"),
+    ".venv/bin/python -m autograder translations load solutions/01_dot_product_attention/dot_product_attention.ipynb es.md": Covered(
+        "tests/test_bilingual.py::test_translations_dump_stale_then_load_then_check",
+        (("tests/test_bilingual.py", '"translations", "load"'),), "on that copy"),
+    ".venv/bin/python -m autograder translations check": Covered(
+        "tests/test_bilingual.py::test_translations_dump_stale_then_load_then_check",
+        (("tests/test_bilingual.py", '"translations", "check"'),)),
     "make install": Covered("every `make test` (the test target depends on the install stamp)",
                             (("Makefile", "test: $(STAMP)"), ("Makefile", 'pip install -q -e ".[dev]"'))),
     "make test": Covered(".ci/run (CI) and the CI workflow", ((".ci/run", "make test"),

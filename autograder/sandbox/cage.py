@@ -260,8 +260,9 @@ def _env(pythonpath: str, home: str) -> dict[str, str]:
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
            "MPLCONFIGDIR": f"{home}/.mpl", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1"}
-    if os.environ.get("AUTOGRADER_LANG"):
-        env["AUTOGRADER_LANG"] = os.environ["AUTOGRADER_LANG"]
+    from ..catalogue import language  # the setting, or a Spanish export's autograder/LANGUAGE
+
+    env["AUTOGRADER_LANG"] = language()
     return env
 
 
