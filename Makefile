@@ -51,7 +51,7 @@ install: $(STAMP)
 # The suite's files spread over the cores (pytest-xdist; at most 4 workers, each file on one worker,
 # so a module's fixtures are built once).
 test: $(STAMP) browser-tools
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations=20
 
 demo: $(STAMP)
 	$(BIN)/python -m autograder demo

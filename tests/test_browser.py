@@ -92,6 +92,28 @@ def lab(tmp_path_factory):
     mine.parent.mkdir(parents=True, exist_ok=True)
     mine.write_text(json.dumps(wrong, indent=1), encoding="utf-8")
 
+    with _jupyterlab(course, tmp) as served:
+        yield {**served, "course": course, "grades": grades, "notebook": mine}
+
+
+@pytest.fixture(scope="module")
+def lab_es(tmp_path_factory):
+    """The Spanish edition (issue 13): the Spanish release of stage 01 with the same wrong softmax,
+    served by a JupyterLab whose kernels get the course language, as nbgrader_config.py sets it."""
+    tmp = tmp_path_factory.mktemp("lab-es")
+    release = submissions.load(REPO / "assignments_es" / S1 / NB)
+    solution = submissions.load(REPO / "solutions" / S1 / NB)
+    wrong = submissions.fill(release, solution, (REPO / "tests/mutants" / S1 / f"{MUTANT}.py").read_text())
+    mine = tmp / "course" / "student" / S1 / NB
+    mine.parent.mkdir(parents=True)
+    mine.write_text(json.dumps(wrong, indent=1, ensure_ascii=False), encoding="utf-8")
+    with _jupyterlab(tmp / "course", tmp, {"AUTOGRADER_LANG": "es"}) as served:
+        yield {**served, "notebook": mine}
+
+
+@contextlib.contextmanager
+def _jupyterlab(root: Path, tmp: Path, extra_env: dict[str, str] | None = None):
+    """JupyterLab serving ``root`` on localhost for a fresh user: {"base": url, "token": token}."""
     # a fresh user: no news to fetch, and every cell rendered (no virtual scrolling to wait for)
     settings = tmp / "lab-settings" / "@jupyterlab"
     (settings / "apputils-extension").mkdir(parents=True)
@@ -102,13 +124,14 @@ def lab(tmp_path_factory):
     port, token = _free_port(), "browser-test-token"
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+           **(extra_env or {})}
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.token={token}", f"--ServerApp.root_dir={course}", "--ServerApp.open_browser=False"]
+           f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = (tmp / "lab.log").open("w")
-    server = subprocess.Popen(cmd, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -120,7 +143,7 @@ def lab(tmp_path_factory):
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("JupyterLab did not start:\n" + (tmp / "lab.log").read_text()[-3000:])
                 time.sleep(0.5)
-        yield {"base": base, "token": token, "course": course, "grades": grades, "notebook": mine}
+        yield {"base": base, "token": token}
     finally:
         server.terminate()
         try:
@@ -128,6 +151,7 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
 
 
 def _wait_for_a_connected_idle_kernel(lab, timeout: float = 120) -> None:
@@ -153,11 +177,9 @@ def evidence(page, name: str):
         raise
 
 
-def test_a_student_runs_a_check_cell_and_reads_the_report(browser, lab):
-    # what the check cell must print: the same graders, run here on the same definitions
-    expected = check("softmax", namespace=load_namespace(lab["notebook"]))
+def _run_all_and_read_the_softmax_report(browser, lab, shot: str, done_text: str) -> str:
     page = browser.new_page()
-    with evidence(page, "student-check-cell"):
+    with evidence(page, shot):
         page.goto(f"{lab['base']}/lab/tree/student/{S1}/{NB}?token={lab['token']}")
         page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(timeout=90_000)
         _wait_for_a_connected_idle_kernel(lab)
@@ -165,22 +187,42 @@ def test_a_student_runs_a_check_cell_and_reads_the_report(browser, lab):
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
         cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text='check("softmax")')).first
-        cell.locator(".jp-OutputArea-output", has_text="checks passed").first.wait_for(timeout=120_000)
+        cell.locator(".jp-OutputArea-output", has_text=done_text).first.wait_for(timeout=120_000)
         page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(timeout=120_000)
         # the check cell at the top of the notebook, where a person reads it
         cell.evaluate("el => el.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
         shown = cell.locator(".jp-OutputArea").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
+    page.close()
+    return shown
 
+
+def test_a_student_runs_a_check_cell_and_reads_the_report(browser, lab):
+    # what the check cell must print: the same graders, run here on the same definitions
+    expected = check("softmax", namespace=load_namespace(lab["notebook"]))
+    shown = _run_all_and_read_the_softmax_report(browser, lab, "student-check-cell", "checks passed")
     assert f"A numerically stable softmax (softmax): {float(expected):g} / 4 points" in shown
     assert 0 < float(expected) < 4
     assert "✗ inputs as large as 1000 give finite results" in shown
     assert " ".join(text("why.softmax_unstable").split()) in " ".join(shown.split())
     assert "Traceback" not in shown
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "student-check-cell.png"))
-    page.close()
+
+def test_a_student_of_the_spanish_edition_reads_the_report_in_spanish(browser, lab_es, monkeypatch):
+    from autograder.catalogue_es import ES
+
+    monkeypatch.setenv("AUTOGRADER_LANG", "es")
+    expected = check("softmax", namespace=load_namespace(lab_es["notebook"]))
+    page_text = json.loads(lab_es["notebook"].read_text(encoding="utf-8"))["cells"][0]["source"]
+    assert "".join(page_text).startswith("# Etapa 01")  # the notebook itself is the Spanish one
+    shown = _run_all_and_read_the_softmax_report(browser, lab_es, "student-check-cell-es", "comprobaciones")
+    assert f"Un softmax numéricamente estable (softmax): {float(expected):g} / 4 puntos" in shown
+    assert 0 < float(expected) < 4
+    assert "✗ entradas de hasta 1000 dan resultados finitos" in shown
+    assert " ".join(ES["why.softmax_unstable"].split()) in " ".join(shown.split())
+    assert "points" not in shown and "Traceback" not in shown
 
 
 def test_the_instructor_finds_the_autograded_scores_in_formgrader(browser, lab):
