@@ -139,10 +139,6 @@ def parse(text: str) -> dict[str, str]:
     return {pieces[k]: pieces[k + 1].strip("\n") for k in range(1, len(pieces) - 1, 2)}
 
 
-def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
-
-
 def load(cells: list, spanish: dict[str, str]) -> tuple[list, list[str]]:
     """``cells`` with each English cell named in ``spanish`` followed by its (new) Spanish cell.
 
@@ -170,7 +166,7 @@ def load(cells: list, spanish: dict[str, str]) -> tuple[list, list[str]]:
             "cell_type": "markdown",
             "id": f"{cell['id']}-es"[:64],
             "metadata": {"lang": "es", "translates": fingerprint(_source(cell))},
-            "source": _lines(spanish[cell["id"]]),
+            "source": spanish[cell["id"]].splitlines(keepends=True),
         })
     return out, unknown
 

@@ -95,21 +95,11 @@ def test_keep_language_keeps_one_edition_and_every_code_cell() -> None:
 
 
 # --- the Spanish release in a real kernel -----------------------------------------------------------
-def _execute(nb_dict: dict, cwd, lang: str) -> list:
+def _execute(nb_dict: dict, cwd, monkeypatch, lang: str) -> list:
     nb = nbformat.reads(json.dumps(nb_dict), as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(cwd)}})
-    import os
-
-    old = os.environ.get("AUTOGRADER_LANG")
-    os.environ["AUTOGRADER_LANG"] = lang  # the kernel inherits the course language, as under nbgrader
-    try:
-        client.execute()
-    finally:
-        if old is None:
-            os.environ.pop("AUTOGRADER_LANG", None)
-        else:
-            os.environ["AUTOGRADER_LANG"] = old
+    monkeypatch.setenv("AUTOGRADER_LANG", lang)  # the kernel inherits the course language, as under nbgrader
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(cwd)}}).execute()
     return [c for c in nb.cells if c.cell_type == "code" and is_check_cell(c)]
 
 
@@ -117,10 +107,10 @@ STAGE = "01_dot_product_attention"
 
 
 @pytest.mark.slow
-def test_spanish_release_filled_with_the_reference_scores_full_marks_in_spanish(tmp_path) -> None:
+def test_spanish_release_filled_with_the_reference_scores_full_marks_in_spanish(tmp_path, monkeypatch) -> None:
     release = submissions.load(notebook(ASSIGNMENTS_ES, STAGE))
     solution = submissions.load(notebook(SOLUTIONS, STAGE))
-    for cell in _execute(submissions.fill(release, solution), tmp_path, "es"):
+    for cell in _execute(submissions.fill(release, solution), tmp_path, monkeypatch, "es"):
         item = registry.item(nbgrader_meta(cell)["grade_id"])
         [result] = [o for o in cell.outputs if o.output_type == "execute_result"]
         assert result.data[RESULT_MIME]["score"] == item.points
@@ -129,10 +119,10 @@ def test_spanish_release_filled_with_the_reference_scores_full_marks_in_spanish(
 
 
 @pytest.mark.slow
-def test_untouched_spanish_release_scores_zero_with_spanish_reasons(tmp_path) -> None:
+def test_untouched_spanish_release_scores_zero_with_spanish_reasons(tmp_path, monkeypatch) -> None:
     from autograder.catalogue_es import ES
 
-    for cell in _execute(submissions.load(notebook(ASSIGNMENTS_ES, STAGE)), tmp_path, "es"):
+    for cell in _execute(submissions.load(notebook(ASSIGNMENTS_ES, STAGE)), tmp_path, monkeypatch, "es"):
         [result] = [o for o in cell.outputs if o.output_type == "execute_result"]
         assert float(result.data["text/plain"]) == 0
         stdout = "".join(o.text for o in cell.outputs if o.output_type == "stream")
