@@ -1,7 +1,7 @@
 """``python -m autograder``: the course's command line.
 
     python -m autograder release [--check]   regenerate assignments/ and assignments_es/ from solutions/ with nbgrader
-    python -m autograder demo                 grade the bundled example class with nbgrader
+    python -m autograder demo [--full]        grade the bundled example class; show it in nbgrader
     python -m autograder grade SUBMISSIONS... --out DIR   hardened grading (sandboxed, parallel)
     python -m autograder export-student-repo DIR   the repository students start from (no solutions, no hidden graders)
     python -m autograder merge GRADED... --out DIR  merge the reports of grading shards: class CSV, gradebook, feedback
@@ -49,9 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     rel = sub.add_parser("release", help="regenerate assignments/ (English) and assignments_es/ (Spanish) from solutions/ (nbgrader generate_assignment)")
     rel.add_argument("--check", action="store_true", help="only report whether the releases are up to date")
-    demo = sub.add_parser("demo", help="release, then autograde the bundled example submissions with nbgrader")
+    demo = sub.add_parser("demo", help="release, grade the bundled example class (hardened), autograde stage 01 with nbgrader (--full: every stage)")
     demo.add_argument("--out", default="build/demo", help="course directory to create (default: build/demo)")
     demo.add_argument("--jobs", type=int, help="lanes of students graded side by side (default: up to 2, one per core)")
+    demo.add_argument("--full", action="store_true",
+                      help="nbgrader autogrades every stage, not only stage 01 (minutes longer, the same scores)")
     from .grade_cli import add_arguments as grade_arguments
 
     grade_arguments(sub.add_parser("grade", help="hardened grading: student code sandboxed, scores computed outside it"))
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        return run_demo(args.out, jobs=args.jobs)
+        return run_demo(args.out, jobs=args.jobs, full=args.full)
     if args.command == "grade":
         from .grade_cli import main as grade
 

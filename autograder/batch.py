@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checkpoint, notebook, outputs, policy, registry, runner
-from .catalogue import text
+from .catalogue import phrase, text
 from .notebook import NotebookError
 from .results import GraderResult, ItemResult
 from .sandbox import cage
@@ -231,7 +231,7 @@ def check_notebook(name: str, data: bytes) -> None:
         return SubmissionProblem(text("hostile.not_notebook", name=safe_id(name), why=why))
 
     if _json_depth(data) > MAX_JSON_DEPTH:
-        raise refuse(f"JSON nested more than {MAX_JSON_DEPTH} deep")
+        raise refuse(phrase("JSON nested more than {n} deep", n=MAX_JSON_DEPTH))
     try:
         nb = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):  # notebook.read_cells says where, in its own words
@@ -245,22 +245,22 @@ def check_notebook(name: str, data: bytes) -> None:
     code_chars = 0
     for n, cell in enumerate(nb["cells"], start=1):
         if not isinstance(cell, dict):
-            raise refuse(f"cell {n} is not an object")
+            raise refuse(phrase("cell {n} is not an object", n=n))
         src = cell.get("source", "")
         if not (isinstance(src, str) or (isinstance(src, list) and all(isinstance(x, str) for x in src))):
-            raise refuse(f"the source of cell {n} is not text")
+            raise refuse(phrase("the source of cell {n} is not text", n=n))
         meta = cell.get("metadata", {})
         if not isinstance(meta, dict) or not isinstance(meta.get("nbgrader", {}) or {}, dict):
-            raise refuse(f"the metadata of cell {n} is not an object")
+            raise refuse(phrase("the metadata of cell {n} is not an object", n=n))
         if not isinstance(cell.get("cell_type", ""), str) or not isinstance(cell.get("outputs", []), list):
-            raise refuse(f"cell {n} is malformed")
+            raise refuse(phrase("cell {n} is malformed", n=n))
         if cell.get("cell_type") == "code":
             chars = len(src) if isinstance(src, str) else sum(map(len, src))
             if chars > MAX_CELL_CHARS:
                 raise SubmissionProblem(text("notebook.cell_too_long", cell=n, n=f"{chars:,d}", limit=f"{MAX_CELL_CHARS:,d}"))
             code_chars += chars
             if code_chars > MAX_CODE_CHARS:
-                raise SubmissionProblem(text("notebook.code_too_long", n=f"more than {MAX_CODE_CHARS:,d}",
+                raise SubmissionProblem(text("notebook.code_too_long", n=phrase("more than {n:,d}", n=MAX_CODE_CHARS),
                                              limit=f"{MAX_CODE_CHARS:,d}"))
 
 
@@ -276,9 +276,9 @@ def definition_cells(path: Path) -> list[dict[str, Any]]:
         try:
             trees.append(notebook.parse_cell(cell["source"]))
         except SyntaxError as exc:
-            trees.append(f"raise SyntaxError({f'cell {n}, line {exc.lineno}: {exc.msg}'!r})")
+            trees.append(f"raise SyntaxError({phrase('cell {n}, line {line}: {msg}', n=n, line=exc.lineno, msg=exc.msg)!r})")
         except (RecursionError, MemoryError, ValueError) as exc:
-            trees.append(f"raise SyntaxError({f'cell {n} could not be read ({type(exc).__name__})'!r})")
+            trees.append(f"raise SyntaxError({phrase('cell {n} could not be read ({error})', n=n, error=type(exc).__name__)!r})")
     parsed = [t for t in trees if not isinstance(t, str)]
     plans = iter(notebook.plan(parsed))
     cells = []
@@ -460,7 +460,8 @@ class SlotGrader:
         try:
             files, nb_name = collect_files(sub)
             if nb_name != registry.stage(sub.assignment).notebook:
-                notes.append(f"Graded {nb_name} (no {registry.stage(sub.assignment).notebook} was found).")
+                notes.append(phrase("Graded {name} (no {notebook} was found).", name=nb_name,
+                                     notebook=registry.stage(sub.assignment).notebook))
             cells = definition_cells(sub.folder / nb_name)
         except SubmissionProblem as problem:
             results, notes = _synthetic(items, str(problem)), [str(problem)]
@@ -663,7 +664,7 @@ def grade_batch(todo: Sequence[Submission], config: Config, *, jobs: int, progre
                         if key is None and all(not q.is_alive() for q in procs.values()):
                             raise RuntimeError("every grading slot stopped") from None
                         if key is not None:  # the slot died grading this one: a zero row now, retried on the next run
-                            error = f"the grading process stopped (exit code {p.exitcode})"
+                            error = phrase("the grading process stopped (exit code {code})", code=p.exitcode)
                             if key in by_key:
                                 write_failure(config.out, by_key[key], error, config.isolation.to_json())
                             record(Outcome(key, False, error=error))

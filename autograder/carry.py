@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
+from .catalogue import phrase
 from .notebook import load_namespace, read_cells
 
 
 def _unavailable(name: str, reason: str) -> Callable[..., Any]:
     def placeholder(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError(f"Your `{name}` from an earlier stage is not available here: {reason}")
+        raise RuntimeError(phrase("Your `{name}` from an earlier stage is not available here: {reason}", name=name,
+                                  reason=reason))
 
     placeholder.__name__ = name
     return placeholder
@@ -67,18 +69,19 @@ def _carried_in(path: Path) -> list[tuple[list[str], str, list[str]]]:
 def _carry(stage_id: str, names: tuple[str, ...], start: Path | None, depth: int = 0) -> tuple[Any, ...]:
     path = find_stage_notebook(stage_id, start)
     if path is None:
-        reason = f"no {registry.stage(stage_id).notebook} was found in ../{stage_id}/."
+        reason = phrase("no {notebook} was found in ../{stage}/.", notebook=registry.stage(stage_id).notebook, stage=stage_id)
         found: dict[str, Any] = {}
     else:
         try:
             found = load_namespace(path)
-            reason = f"{path.name} does not define it."
+            reason = phrase("{name} does not define it.", name=path.name)
             for targets, earlier, wanted in _carried_in(path) if depth < len(registry.STAGES) else []:
                 values = _carry(earlier, tuple(wanted), path.parent, depth + 1)
                 for target, value in zip(targets, values):
                     found.setdefault(target, value)
         except Exception as exc:  # their earlier notebook may be broken (NotebookError, or its own bug)
-            found, reason = {}, f"{path.name} could not be loaded ({type(exc).__name__}: {exc})."
+            found, reason = {}, phrase("{name} could not be loaded ({error}: {message}).", name=path.name,
+                                        error=type(exc).__name__, message=exc)
     return tuple(found[n] if n in found else _unavailable(n, reason) for n in names)
 
 

@@ -797,8 +797,11 @@ EN: dict[str, str] = {
 }
 
 from .catalogue_es import ES, TITLES_ES  # noqa: E402 - the Spanish edition, every key of EN (tests/test_catalogue_es.py)
+from .phrases_es import PHRASES_ES  # noqa: E402 - every phrase() template in Spanish (tests/test_catalogue_es.py)
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "es": ES}
+# phrase(): the English template is its own key (gettext's msgid); English needs no table.
+PHRASES: dict[str, dict[str, str]] = {"en": {}, "es": PHRASES_ES}
 
 
 # A student export says which language it was made in (export-student-repo --lang es), so the
@@ -840,17 +843,45 @@ def with_article(word: object) -> str:
     return f"{'an' if an else 'a'} {w}"
 
 
+# Languages that write 9,11 and 1.024 where English writes 9.11 and 1,024.
+DECIMAL_COMMA = {"es"}
+
+
+def _localised(formatted: str) -> str:
+    return formatted.translate(str.maketrans({",": ".", ".": ","})) if language() in DECIMAL_COMMA else formatted
+
+
+def number(value: float, spec: str = "g") -> str:
+    """A number as the course's language writes it in prose: ``number(9.11)`` is "9.11" in English,
+    "9,11" in Spanish (scores, seconds, sizes; never a value that stands for code)."""
+    return _localised(format(value, spec))
+
+
 class _Formatter(string.Formatter):
-    """``str.format`` plus one format spec: ``{cls:a}`` is ``cls`` with its English article
-    ("a Linear"); another language's table writes its own article (or none) instead of ``:a``."""
+    """``str.format`` plus two things: ``{cls:a}`` is ``cls`` with its English article ("a
+    Linear"; another language's table writes its own article, or none, instead of ``:a``), and a
+    number with a format spec takes the language's decimal and thousands marks: in a sentence
+    (``{score:g}``, ``{mb:,d}``, ``{bleu:.1f}``) always, in a phrase only when digits are grouped
+    (``{n:,d}`` parameters), since a phrase's other numbers are values as Python prints them, beside
+    array excerpts ("2·(x + pe) = 11.21"). A number without a spec, or a value a grader formatted
+    itself, is left as it is."""
+
+    def __init__(self, *, grouped_only: bool = False) -> None:
+        super().__init__()
+        self.grouped_only = grouped_only
 
     def format_field(self, value: object, format_spec: str) -> str:
         if format_spec == "a":
             return with_article(value)
-        return super().format_field(value, format_spec)
+        formatted = super().format_field(value, format_spec)
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if format_spec and is_number and ("," in format_spec or not self.grouped_only):
+            return _localised(formatted)
+        return formatted
 
 
 _FORMATTER = _Formatter()
+_PHRASE_FORMATTER = _Formatter(grouped_only=True)
 
 
 def title(key: str, english: str) -> str:
@@ -863,3 +894,17 @@ def text(key: str, /, **params: object) -> str:
     table = CATALOGUES[language()]
     template = table.get(key) or EN[key]  # a missing translation falls back to English
     return _FORMATTER.format(template, **params) if params else template
+
+
+def phrase(template: str, /, **params: object) -> str:
+    """A phrase a grader puts into a sentence, in the current language: ``phrase("the output under
+    {mask}", mask=...)`` names what was checked, ``phrase("boolean tensor")`` what was expected.
+
+    The catalogue's keys are for whole sentences; a grader names hundreds of values, each once, so
+    their English template is their own key (as gettext's msgid) and ``phrases_es.PHRASES_ES`` holds
+    the Spanish. ``template`` must be a literal string: tests/test_catalogue_es.py finds every call
+    and fails on a template the table lacks, or one whose placeholders differ.
+    """
+    table = PHRASES.get(language(), {})
+    template = table.get(template, template)  # a missing translation stays English
+    return _PHRASE_FORMATTER.format(template, **params) if params else template

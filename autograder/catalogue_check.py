@@ -13,10 +13,11 @@ written shows up here. Importing this module has no side effects.
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 ARTICLE_SPEC = "a"  # catalogue._Formatter's English-article spec
 
@@ -96,3 +97,113 @@ def same_as_reference(reference: Mapping[str, str], translated: Mapping[str, str
     """Keys whose translation is character for character the reference: not a problem in itself
     ("#", a formula), but the place to look for a sentence left untranslated."""
     return [key for key, template in translated.items() if reference.get(key) == template]
+
+
+# --- phrases: the English a grader builds into a sentence ------------------------------------------
+# ``catalogue.phrase(template, ...)`` translates a phrase by its English template. What follows finds
+# every such template in a module's source, and every English literal that reaches a student
+# without passing through ``phrase`` (or the catalogue's ``text``).
+
+_ENGLISH_WORD = re.compile(
+    r"(?<![\w.`])(the|of|with|without|for|and|or|after|before|under|when|while|an|is|are|not|no|"
+    r"returns?|to|in|at|by|from|into|on|one|two|three|every|all|its|their|this|that|than|"
+    r"tensor|array|number|shape|dtype|steps?|tokens?|loss|output|weights?|logits|rows?|"
+    r"values?|positions?|mask|split|file|entries|more|gradient|sequence|layers?)(?![\w`(])",
+    re.IGNORECASE)
+# Exceptions whose messages mirror Python's or PyTorch's own (English) errors: a trusted block
+# refuses a bad argument as ``nn.Linear`` would; they are not the grader's feedback.
+_BUILTIN_ERRORS = {"ValueError", "TypeError", "RuntimeError", "KeyError", "IndexError",
+                   "NotImplementedError", "OSError", "FileNotFoundError", "SystemExit"}
+# Calls whose string arguments a student never reads as feedback: logs, the command line's help,
+# a check pytest skips (the report does not show skip reasons).
+_NOT_FEEDBACK_CALLS = {"skip", "add_argument", "ArgumentParser", "debug", "info", "warning", "error",
+                       "exception", "print", "getLogger", "compile", "search", "match", "fullmatch",
+                       "sub", "split", "startswith", "endswith", "replace", "strip", "join", "format",
+                       "get", "setdefault", "getattr", "hasattr", "environ", "getenv"}
+
+
+def _call_name(call: ast.Call) -> str:
+    f = call.func
+    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+
+
+def _literal_text(node: ast.AST) -> str | None:
+    """A string constant's value, or an f-string's literal text with ``{}`` for its fields."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
+def phrase_templates(source: str) -> list[tuple[int, str | None]]:
+    """``(line, template)`` for every ``phrase(...)`` call in ``source``; ``template`` is None where
+    the first argument is not one literal string (an f-string or a variable cannot be looked up)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _call_name(node) == "phrase":
+            first = node.args[0] if node.args else None
+            ok = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            found.append((node.lineno, first.value if ok else None))
+    return found
+
+
+def looks_english(value: str) -> bool:
+    """Whether a literal reads as English prose: two words or more, at least one of them a common
+    English word, once code in backticks and ``{fields}`` are left out."""
+    try:  # a call or expression shown as written ("padding_mask(tokens, 0)") is code, not prose
+        ast.parse(value.replace("{}", "x"), mode="eval")
+        return False
+    except SyntaxError:
+        pass
+    prose = re.sub(r"`[^`]*`|\{[^{}]*\}|<[^<>]*>", " ", value)  # code, fields, HTML tags
+    return " " in prose.strip() and len(re.findall(r"[A-Za-z]{2,}", prose)) >= 2 and _ENGLISH_WORD.search(prose) is not None
+
+
+def english_literals(source: str) -> list[tuple[int, str]]:
+    """``(line, text)`` for every English-looking string literal in ``source`` that is not a
+    docstring, not a ``phrase``/``text``/``fail`` argument that the catalogue translates, not a
+    dictionary key or a comparison, and not an argument of a call that is no feedback
+    (``_NOT_FEEDBACK_CALLS``) or of a built-in exception (``_BUILTIN_ERRORS``)."""
+    tree = ast.parse(source)
+    exempt: set[int] = set()
+
+    def exempt_all(node: ast.AST) -> None:
+        exempt.update(id(n) for n in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and _literal_text(body[0].value) is not None:
+                exempt_all(body[0])
+        elif isinstance(node, ast.Call):
+            name = _call_name(node)
+            if name == "phrase" and node.args:
+                exempt_all(node.args[0])  # the template; its parameters are checked like any value
+            elif name in _NOT_FEEDBACK_CALLS:
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    exempt_all(arg)
+        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and _call_name(node.exc) in _BUILTIN_ERRORS:
+            exempt_all(node.exc)
+        elif isinstance(node, ast.Dict):
+            for key in node.keys:
+                if key is not None:
+                    exempt_all(key)
+        elif isinstance(node, ast.Compare):
+            for part in [node.left, *node.comparators]:
+                exempt_all(part)
+        elif isinstance(node, ast.JoinedStr):
+            exempt.update(id(v) for v in node.values)  # judged as one f-string
+    found = []
+    for node in ast.walk(tree):
+        value = _literal_text(node) if id(node) not in exempt else None
+        if value is not None and looks_english(value):
+            found.append((node.lineno, value))
+    return sorted(found)
+
+
+def phrase_problems(templates: Iterable[str], translated: Mapping[str, str]) -> list[str]:
+    """What stops ``translated`` from standing in for the English ``templates`` (as ``problems``:
+    missing and extra entries, placeholders that differ)."""
+    reference = {t: t for t in templates}
+    return problems(reference, translated)

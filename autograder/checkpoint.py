@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .catalogue import text
+from .catalogue import phrase, text
 from .failures import Evidence, GraderFailure
 
 CHECKPOINT_NAME = "translator.safetensors"
@@ -156,19 +156,19 @@ def read_header(path: str | Path) -> dict:
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
-            raise _fail("ckpt.header", name=path.name, why="the file is shorter than a header")
+            raise _fail("ckpt.header", name=path.name, why=phrase("the file is shorter than a header"))
         (n,) = struct.unpack("<Q", head)
         if n + 8 > os.fstat(fh.fileno()).st_size:  # a zip from torch.save, a truncated file
-            raise _fail("ckpt.not_safetensors", name=path.name, error="its header length is longer than the file")
+            raise _fail("ckpt.not_safetensors", name=path.name, error=phrase("its header length is longer than the file"))
         if n > MAX_HEADER_BYTES:
-            raise _fail("ckpt.header", name=path.name, why=f"{n:,d} bytes of header (at most {MAX_HEADER_BYTES:,d})")
+            raise _fail("ckpt.header", name=path.name, why=phrase("{n:,d} bytes of header (at most {limit:,d})", n=n, limit=MAX_HEADER_BYTES))
         raw = fh.read(n)
     try:
         header = json.loads(raw)
     except (ValueError, RecursionError):
-        raise _fail("ckpt.header", name=path.name, why="it is not JSON") from None
+        raise _fail("ckpt.header", name=path.name, why=phrase("it is not JSON")) from None
     if not isinstance(header, dict) or len(header) > MAX_TENSORS + 1:
-        raise _fail("ckpt.header", name=path.name, why=f"more than {MAX_TENSORS} tensors")
+        raise _fail("ckpt.header", name=path.name, why=phrase("more than {n} tensors", n=MAX_TENSORS))
     return header
 
 
@@ -183,14 +183,14 @@ def _check_header_shapes(path: Path, header: dict, expected: dict[str, tuple]) -
             continue
         shape = entry.get("shape") if isinstance(entry, dict) else None
         if not isinstance(shape, list) or not all(isinstance(x, int) and x >= 0 for x in shape):
-            raise _fail("ckpt.header", name=path.name, why=f"tensor {name[:60]!r} has no valid shape")
+            raise _fail("ckpt.header", name=path.name, why=phrase("tensor {name!r} has no valid shape", name=name[:60]))
         size = 1
         for x in shape:
             size *= x
         limit = expected.get(name)
         total += size
         if size > (largest if limit is None else max(1, _numel(limit))) or total > budget:
-            got = tuple(shape) if len(shape) <= 8 else f"{len(shape)} dimensions"
+            got = tuple(shape) if len(shape) <= 8 else phrase("{n} dimensions", n=len(shape))
             raise CheckpointError(text("ckpt.tensors", name=path.name), evidence=Evidence(details=[
                 text("ckpt.detail_shape", name=name[:80], got=got, expected=limit)]))
 
@@ -268,7 +268,7 @@ def load_reference(path: str | Path):
                     tgt_expected=tgt_v)
     size = parameter_count(config)
     if size > MAX_PARAMETERS:
-        raise _fail("ckpt.config_value", key="d_model/num_layers/d_ff", got=f"{size:,d} parameters")
+        raise _fail("ckpt.config_value", key="d_model/num_layers/d_ff", got=phrase("{n:,d} parameters", n=size))
     args = {k: config[k] for k in REQUIRED}
     model = Transformer(**args, dropout=0.0).eval()
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
@@ -311,7 +311,7 @@ def loaded_reference(path: str | Path):
 
 def _names(names: list[str], n: int = 4) -> str:
     shown = ", ".join(f"`{x}`" for x in names[:n])
-    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
+    return shown + (phrase(" and {n} more", n=len(names) - n) if len(names) > n else "")
 
 
 # --- translating and scoring ------------------------------------------------------------------------
@@ -433,16 +433,18 @@ def submitted_path(folder: str | Path | None = None) -> Path:
     return Path(base) / CHECKPOINT_NAME
 
 
-SPLIT_NAMES = {"valid": "the public valid split", "test": "the hidden test split",
-               "hard": "the hidden test split's unseen combinations"}
+def split_name(split: str) -> str:
+    """How a sentence names ``split`` ('valid', 'test' or 'hard'), in the course's language."""
+    return {"valid": phrase("the public valid split"), "test": phrase("the hidden test split"),
+            "hard": phrase("the hidden test split's unseen combinations")}[split]
 
 
 def expect_bleu(path: str | Path, split: str, threshold: float) -> Evaluation:
     """Raise a GraderFailure unless the checkpoint reaches ``threshold`` BLEU on ``split``."""
     ev = evaluate(path, split)
     if ev.bleu < threshold:
-        details = [text("ckpt.example", src=s, ref=r, got=h or "(empty)") for s, r, h in ev.examples[:2]]
-        raise GraderFailure(text("ckpt.bleu_low", bleu=ev.bleu, threshold=threshold, split=SPLIT_NAMES[split]),
+        details = [text("ckpt.example", src=s, ref=r, got=h or phrase("(empty)")) for s, r, h in ev.examples[:2]]
+        raise GraderFailure(text("ckpt.bleu_low", bleu=ev.bleu, threshold=threshold, split=split_name(split)),
                             evidence=Evidence(expected=f"BLEU ≥ {threshold:g}", got=f"BLEU {ev.bleu:.1f}",
                                               details=details),
                             hint=text("hint.ckpt_train"))

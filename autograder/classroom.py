@@ -37,6 +37,25 @@ try:  # in the package; as a plain script, escape.py sits beside this file (the 
 except ImportError:
     from escape import workflow_data, workflow_safe  # type: ignore[no-redef]
 
+# The job summary in the course's language. The reporting job checks out this file and escape.py
+# only (no catalogue), so its two sentences live here; the grader's classroom.json names the
+# language (outputs.classroom), and anything else in that field is English.
+SUMMARY = {
+    "en": ("### Points {total}/{max_score}\n\nThe public checks only: the instructor's grading adds hidden "
+           "checks of the same items.\n"),
+    "es": ("### Puntos {total}/{max_score}\n\nSolo las comprobaciones públicas: la corrección del profesor "
+           "añade comprobaciones ocultas de los mismos apartados.\n"),
+}
+DECIMAL_COMMA = {"es"}
+
+
+def summary_text(result: dict[str, Any]) -> str:
+    lang = result.get("language") if result.get("language") in SUMMARY else "en"
+    total, max_score = (_fmt(x) for x in points(result))
+    if lang in DECIMAL_COMMA:
+        total, max_score = total.replace(".", ","), max_score.replace(".", ",")
+    return SUMMARY[lang].format(total=total, max_score=max_score)
+
 CHECK_NAME = "Autograding Tests"  # the check run GitHub Classroom reads (the reporting job's name)
 
 
@@ -45,17 +64,22 @@ def combine(out: str | Path) -> dict[str, Any]:
     tests: list[dict[str, Any]] = []
     max_score = 0.0
     statuses: list[str] = []
+    languages: list[str] = []
     for path in sorted(Path(out).glob("*/*/classroom.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         stage = path.parent.name
         number = stage.split("_", 1)[0]
         max_score += float(data.get("max_score") or 0)
         statuses.append(data.get("status", "error"))
+        languages += [data["language"]] if isinstance(data.get("language"), str) else []
         for t in data.get("tests", []):
             tests.append({**t, "name": f"{number} · {t.get('name', '?')}"})
     status = ("error" if not statuses or "error" in statuses
               else "pass" if all(s == "pass" for s in statuses) else "fail")
-    return {"version": 1, "status": status, "max_score": round(max_score, 2), "tests": tests}
+    combined = {"version": 1, "status": status, "max_score": round(max_score, 2), "tests": tests}
+    if languages:
+        combined["language"] = languages[0]
+    return combined
 
 
 def encode(result: dict[str, Any]) -> str:
@@ -176,8 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(f"### Points {_fmt(total)}/{_fmt(max_score)}\n\nThe public checks only: the instructor's "
-                     f"grading adds hidden checks of the same items.\n")
+            fh.write(summary_text(result))
     try:
         print(notify_check_run(total, max_score))
     except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:

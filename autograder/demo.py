@@ -1,9 +1,13 @@
-"""``make demo``: release the course, grade an example class with nbgrader, print the table.
+"""``make demo``: release the course, grade an example class, show it in nbgrader, print the table.
 
 The class is made from the repository itself: the reference solutions, the untouched release,
 realistic wrong implementations from ``tests/mutants`` and four kinds of bad input (a notebook
-that is not valid JSON, tampered check cells, a renamed function, an import that fails). Every
-step is a real nbgrader command in a fresh course directory (``build/demo`` by default).
+that is not valid JSON, tampered check cells, a renamed function, an import that fails). In a fresh
+course directory (``build/demo`` by default): nbgrader's ``generate_assignment``, the hardened
+grader (``python -m autograder grade``) over the whole class, writing nbgrader's gradebook, then
+nbgrader's own ``autograde`` and ``generate_feedback`` for stage 01 (``--full``: every stage), which
+execute the notebooks in a kernel and take the hardened scores already computed
+(``--HardenedScores.results``) instead of grading again.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import csv
 import html
 import shutil
+import subprocess
+import sys
 import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import escape, intake, registry, submissions
+from . import escape, intake, outputs, registry, submissions
 from .catalogue import text
 from .course import REPO, generate_release, nbgrader, new_course
 
@@ -45,15 +51,19 @@ def _mutants(stage_id: str, chosen: dict[str, str], index: int) -> str:
     return f"mutant:{files[index % len(files)].stem}" if files else "reference"
 
 
-_CARMEN = {S1: "softmax_no_max_subtraction", S2: "qkv_no_transpose", S3: "sdpa_no_scale"}
-_DARIO = {S1: "dpa_softmax_over_queries", S2: "cross_queries_from_x", S3: "sdpa_mask_inverted"}
+S8, S9 = "08_decoder_only", "09_encoder_only"
+# The classic mistakes of the GPT and BERT stages (issue 12), not just the corpus' n-th file.
+_CARMEN = {S1: "softmax_no_max_subtraction", S2: "qkv_no_transpose", S3: "sdpa_no_scale",
+           S8: "block_post_ln", S9: "mask_specials"}
+_DARIO = {S1: "dpa_softmax_over_queries", S2: "cross_queries_from_x", S3: "sdpa_mask_inverted",
+          S8: "gpt_untied_head", S9: "loss_all_positions"}
 
 CLASS: tuple[Student, ...] = (
     Student("ada", "reference solutions", {s: "reference" for s in STAGE_IDS}, name="Ada Lovelace"),
     Student("ben", "untouched release", {s: "skeleton" for s in STAGE_IDS}, name="Ben Okafor"),
-    Student("carmen", "a mistake per stage: no max-subtraction, x @ W, no 1/√d_k, …",
+    Student("carmen", "a mistake per stage: no max-subtraction, x @ W, no 1/√d_k, …, a post-LN GPT block, [MASK] on special tokens",
             {s: _mutants(s, _CARMEN, 0) for s in STAGE_IDS}, name="Carmen Ruiz"),
-    Student("dario", "a mistake per stage: softmax over queries, queries from x, mask inverted, …",
+    Student("dario", "a mistake per stage: softmax over queries, queries from x, mask inverted, …, an untied GPT head, the MLM loss over every position",
             {s: _mutants(s, _DARIO, 1) for s in STAGE_IDS}, name="Darío Fernández"),
     Student("elena", "calls F.scaled_dot_product_attention", {
         S1: "reference", S2: "reference", S3: "mutant:sdpa_calls_builtin"}, name="Elena García"),
@@ -139,18 +149,38 @@ def read_gradebook(course: Path, students: tuple[Student, ...] = CLASS) -> dict[
                     except MissingEntry:
                         scores[item.id] = None
                 autograded = course / "autograded" / st.id / stage.id / stage.notebook
+                hardened = outputs.read_submission(course / HARDENED, st.id, stage.id)
                 if autograded.exists():
                     problems += intake.after_grading(autograded)
+                elif hardened is not None:  # graded by the hardened grader only (a stage nbgrader did not run)
+                    problems += hardened_notes(hardened)
                 elif not problems:
                     problems.append(text("intake.not_graded"))
                 grades[(st.id, stage.id)] = Grade(scores, list(dict.fromkeys(problems)))
     return grades
 
 
-def add_feedback_notes(course: Path, grades: dict[tuple[str, str], Grade]) -> list[Path]:
-    """Put each submission's problems at the top of its feedback page (or write one if nbgrader could not)."""
+def hardened_notes(result: outputs.SubmissionResult) -> list[str]:
+    """What the table says of a submission nbgrader did not execute: the grader's notes on it, else
+    the first check it failed (with its item), else nothing."""
+    if result.notes:
+        return list(result.notes)
+    for r in result.items:
+        failed = next((g for g in r.graders if g.status != "passed" and g.message), None)
+        if failed is not None:
+            return [f"{r.item.id}: {failed.message}"]
+    return []
+
+
+def add_feedback_notes(course: Path, grades: dict[tuple[str, str], Grade],
+                       nbgrader_stages: list[str] | None = None) -> list[Path]:
+    """Put each submission's problems at the top of its feedback page (or write one if nbgrader could
+    not). ``nbgrader_stages``: the stages nbgrader ran (default: all); the others' feedback is the
+    hardened grader's report.md, and they get no page here."""
     written = []
     for (student, stage_id), grade in grades.items():
+        if nbgrader_stages is not None and stage_id not in nbgrader_stages:
+            continue
         page = course / "feedback" / student / stage_id / (Path(registry.stage(stage_id).notebook).stem + ".html")
         if not grade.problems and page.exists():
             written.append(page)
@@ -280,7 +310,7 @@ def class_lanes(students: tuple[Student, ...], jobs: int) -> list[list[Student]]
 
 
 def _in_lanes(course: Path, command: str, stages: list[registry.Stage], lanes: list[list[Student]],
-              students: tuple[Student, ...], logs: Path, log) -> None:
+              students: tuple[Student, ...], logs: Path, log, *options: str) -> None:
     """``nbgrader COMMAND <stage> --force`` for every stage, one lane of students per process."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -292,7 +322,7 @@ def _in_lanes(course: Path, command: str, stages: list[registry.Stage], lanes: l
             if not n:
                 continue
             start = time.perf_counter()
-            result = nbgrader(command, stage.id, "--force", *only, course=course, check=False)
+            result = nbgrader(command, stage.id, "--force", *only, *options, course=course, check=False)
             name = command.replace("generate_", "")
             (logs / f"{name}-{stage.id}-lane{index + 1}.log").write_text(result.log, encoding="utf-8")
             took = time.perf_counter() - start
@@ -305,46 +335,77 @@ def _in_lanes(course: Path, command: str, stages: list[registry.Stage], lanes: l
             future.result()
 
 
-def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print,
-                jobs: int | None = None) -> dict[tuple[str, str], Grade]:
-    """Release, write the submissions, autograde and generate feedback with nbgrader.
+HARDENED = "hardened"  # the course folder the hardened grader writes its reports to (grade --out)
 
-    ``jobs``: lanes of students graded side by side (default: up to 2, one per core)."""
+
+def hardened_grade_class(course: Path, jobs: int) -> subprocess.CompletedProcess:
+    """``python -m autograder grade submitted/ --out hardened/``: every submission, sandboxed, its
+    scores written to the course's gradebook (the grade command's default for a course's submitted/)."""
+    cmd = [sys.executable, "-m", "autograder", "grade", str(course / "submitted"), "--out", str(course / HARDENED),
+           "--jobs", str(jobs), "--quiet"]
+    return subprocess.run(cmd, cwd=course, capture_output=True, text=True)
+
+
+def grade_class(course: Path, students: tuple[Student, ...] = CLASS, log=print,
+                jobs: int | None = None, nbgrader_stages: list[str] | None = None) -> dict[tuple[str, str], Grade]:
+    """Release, write the submissions, grade them (hardened grader), autograde and generate feedback
+    with nbgrader, read the gradebook.
+
+    ``jobs``: grading slots and lanes of students side by side (default: up to 2, one per core).
+    ``nbgrader_stages``: the stages nbgrader autogrades too (default: every stage of the class); the
+    others are in the gradebook from the hardened grader alone.
+    """
     import os
 
     jobs = jobs or max(1, min(2, os.cpu_count() or 1))
     stages = _stages_of(students)
-    log("1/4 nbgrader generate_assignment (the release)")
+    through_nbgrader = [s for s in stages if nbgrader_stages is None or s.id in nbgrader_stages]
+    log("1/5 nbgrader generate_assignment (the release)")
     generate_release(course, [s.id for s in stages])
     write_class(course, students)
     write_roster(course, students)
     logs = course / "logs"
     logs.mkdir(exist_ok=True)
-    lanes = class_lanes(students, jobs)
-    log(f"2/4 nbgrader autograde (executes every submitted notebook; {len(lanes)} lane(s) of students at a time)")
-    _in_lanes(course, "autograde", stages, lanes, students, logs, log)
-    log("3/4 nbgrader generate_feedback (HTML)")
-    _in_lanes(course, "generate_feedback", stages, lanes, students, logs, None)
-    log("4/4 reading the gradebook")
+    start = time.perf_counter()
+    n = sum(len(st.work) for st in students)
+    log(f"2/5 python -m autograder grade (hardened grading of all {n} notebooks, {jobs} at a time, into the gradebook)")
+    done = hardened_grade_class(course, jobs)
+    (logs / "hardened-grade.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    log(f"    {n} notebooks in {time.perf_counter() - start:.1f} s" if done.returncode == 0 else
+        f"    the hardened grader stopped with exit code {done.returncode}: see {logs / 'hardened-grade.log'}")
+    lanes = class_lanes(tuple(st for st in students if any(s.id in st.work for s in through_nbgrader)), jobs)
+    names = ", ".join(s.number for s in through_nbgrader)
+    log(f"3/5 nbgrader autograde of stage {names} (executes each notebook in a kernel; "
+        f"scores from step 2; {len(lanes)} lane(s) of students at a time)")
+    _in_lanes(course, "autograde", through_nbgrader, lanes, students, logs, log,
+              f"--HardenedScores.results={course / HARDENED}")
+    log(f"4/5 nbgrader generate_feedback (HTML) of stage {names}")
+    _in_lanes(course, "generate_feedback", through_nbgrader, lanes, students, logs, None)
+    log("5/5 reading the gradebook")
     grades = read_gradebook(course, students)
-    add_feedback_notes(course, grades)
+    add_feedback_notes(course, grades, [s.id for s in through_nbgrader])
     write_csv(course / "grades.csv", grades, students)
     return grades
 
 
-def run_demo(out: str = "build/demo", jobs: int | None = None) -> int:
+def run_demo(out: str = "build/demo", jobs: int | None = None, full: bool = False) -> int:
+    """``full``: nbgrader autogrades every stage, not only stage 01 (minutes longer, same scores)."""
     course = new_course(Path(out).resolve())
     start = time.perf_counter()
-    grades = grade_class(course, jobs=jobs)
+    grades = grade_class(course, jobs=jobs, nbgrader_stages=None if full else [S1])
     print()
     print(class_table(grades))
     print()
-    print(f"Graded {len(grades)} notebooks in {time.perf_counter() - start:.0f} s with nbgrader.")
+    print(f"Graded {len(grades)} notebooks in {time.perf_counter() - start:.0f} s "
+          f"({'every stage' if full else 'stage 01'} through nbgrader autograde as well).")
     print(f"  class CSV:     {course / 'grades.csv'}")
-    print(f"  feedback HTML: {course / 'feedback'}/<student>/<assignment>/")
+    print(f"  reports:       {course / HARDENED}/<student>/<assignment>/report.md (the hardened grader's)")
+    print(f"  feedback HTML: {course / 'feedback'}/<student>/<assignment>/  (nbgrader's)")
     print(f"  gradebook:     {course / 'gradebook.db'}  (formgrader: cd {course} && jupyter lab)")
-    print(f"  nbgrader logs: {course / 'logs'}")
+    print(f"  logs:          {course / 'logs'}")
     if (course / "roster.csv").exists():
         print(f"  roster:        {course / 'roster.csv'}  (python -m autograder export-grades "
               f"{course / 'gradebook.db'} --format moodle --roster {course / 'roster.csv'} --out moodle.csv)")
+    if not full:
+        print("Every stage through nbgrader autograde: python -m autograder demo --full")
     return 0

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .catalogue import text
+from .catalogue import phrase, text
 from .failures import Evidence, GraderFailure
 
 # A misconception key ("why.softmax_axis") mapped to a function that computes what the code
@@ -80,8 +80,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
 def describe(x: Any) -> str:
     """'shape (2, 5, 5), dtype float32' for arrays and tensors; the type name otherwise."""
     if hasattr(x, "shape") and hasattr(x, "dtype"):
-        return f"shape {shape_of(x)}, dtype {dtype_name(x)}"
-    return f"a {type(x).__name__}"
+        return phrase("shape {shape}, dtype {dtype}", shape=shape_of(x), dtype=dtype_name(x))
+    return phrase("a {type}", type=type(x).__name__)
 
 
 def excerpt(arr: np.ndarray, index: tuple[int, ...] | None = None, width: int = 4, digits: int = 4) -> str:
@@ -150,7 +150,7 @@ def fail(key: str, *, hint: str | None = None, why: str | None = None, evidence:
 
 def expect_tuple(result: Any, n: int, name: str, what: str) -> tuple:
     if not isinstance(result, tuple) or len(result) != n:
-        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else describe(result)
+        got = phrase("a tuple of {n}", n=len(result)) if isinstance(result, tuple) else describe(result)
         raise fail("fail.not_tuple", name=name, n=n, what=what, got=got)
     return result
 
@@ -159,7 +159,7 @@ def expect_kind(got: Any, what: str, kind: str) -> None:
     """``kind`` is 'numpy' or 'torch'."""
     ok = isinstance(got, np.ndarray) if kind == "numpy" else _is_tensor(got)
     if not ok:
-        expected = "numpy array" if kind == "numpy" else "torch tensor"
+        expected = phrase("numpy array") if kind == "numpy" else phrase("torch tensor")
         raise fail("fail.wrong_type", what=what, expected=expected, got=type(got).__name__)
 
 
@@ -202,7 +202,7 @@ def expect_array(
             hint=shape_hint or hint,
             why=why,
             diagnosed=bool(diagnoses) and not shape_hint,  # a shape hint speaks to the shape itself
-            evidence=Evidence(expected=f"shape {exp.shape}", got=f"shape {shape_of(got)}"),
+            evidence=Evidence(expected=phrase("shape {shape}", shape=exp.shape), got=phrase("shape {shape}", shape=shape_of(got))),
         )
     if dtype is not None and dtype_name(got) != dtype_name(dtype):
         raise fail(
@@ -215,8 +215,8 @@ def expect_array(
     g = to_numpy(got)
     if exp.dtype == bool:
         if g.dtype != bool:
-            raise fail("fail.wrong_type", what=what, expected="boolean array (True/False)",
-                       got=f"array of dtype {dtype_name(got)}", hint=hint)
+            raise fail("fail.wrong_type", what=what, expected=phrase("boolean array (True/False)"),
+                       got=phrase("array of dtype {dtype}", dtype=dtype_name(got)), hint=hint)
         wrong = g != exp
         if wrong.any():
             _raise_values(g, exp, what, wrong, hint, diagnoses, 0.0, 0.0)
@@ -243,13 +243,13 @@ def _raise_values(g, exp, what, wrong, hint, diagnoses, rtol, atol) -> None:
         err = np.abs(np.nan_to_num(g, nan=np.inf) - exp)
         err = np.where(np.isnan(exp) & np.isnan(g), 0.0, err)
         idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape)) if err.size else ()
-        details = [f"max |error| = {_fmt(err[idx])} at index {idx}"] if idx else []
+        details = [phrase("max |error| = {err} at index {idx}", err=_fmt(err[idx]), idx=idx)] if idx else []
         digits = digits_to_show(exp, float(err[idx]) if err.size else 0.0)
         if not idx and err.size:  # a scalar: say by how much it is off, too
-            details = [f"|error| = {_fmt(err[idx])}"]
+            details = [phrase("|error| = {err}", err=_fmt(err[idx]))]
     else:
         idx = tuple(int(i) for i in np.argwhere(wrong)[0])
-        details = [f"{int(wrong.sum())} of {wrong.size} entries differ; the first at index {idx}"]
+        details = [phrase("{n} of {total} entries differ; the first at index {idx}", n=int(wrong.sum()), total=wrong.size, idx=idx)]
         digits = 4
     why = _matching_mistake(g, diagnoses, max(rtol, 1e-5), max(atol, 1e-6))
     raise fail(
@@ -311,5 +311,5 @@ def expect_shape(
     if shape_of(got) != tuple(shape):
         raise fail(
             "fail.shape", what=what, hint=hint, why=_matching_shape_mistake(got, diagnoses), diagnosed=bool(diagnoses),
-            evidence=Evidence(expected=f"shape {tuple(shape)}", got=f"shape {shape_of(got)}"),
+            evidence=Evidence(expected=phrase("shape {shape}", shape=tuple(shape)), got=phrase("shape {shape}", shape=shape_of(got))),
         )

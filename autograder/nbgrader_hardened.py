@@ -31,6 +31,12 @@ batch has no result or a failed one for the student) the notebook is graded alon
 Results are keyed by the nbgrader student id: nothing of one student reaches another's notebook.
 ``c.HardenedScores.batch = False`` grades every notebook alone.
 
+Graded already: ``--HardenedScores.results=OUT`` names the ``--out`` folder of an earlier ``python
+-m autograder grade`` of the same ``submitted/`` (a class graded in CI, or ``make demo``'s step 2).
+A submission whose stored result has the fingerprint of its files as they are now (same files, same
+graders, hidden checks run) takes that result; only the others are graded in the batch. The folder
+is the instructor's (a command-line or config setting), never part of a submission.
+
 A failure of the hardened grader never hands out the in-kernel score: every check cell of the
 notebook scores 0 with one sentence saying why, and ``nbgrader autograde --force`` regrades.
 ``c.HardenedScores.enabled = False`` switches back to nbgrader's plain in-kernel scores.
@@ -60,7 +66,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Exec
 from traitlets import Bool, Float, Int, Unicode, default
 
 from . import registry
-from .catalogue import text
+from .catalogue import number, text
 
 SCRATCH_STUDENT = "student"  # the folder name in the scratch tree: any nbgrader id is safe this way
 
@@ -140,6 +146,29 @@ class ClassBatch:
     error: str = ""  # the batch as a whole failed (every notebook is then graded alone)
 
 
+def stored_results(folders: dict[str, Path], assignment: str, out: Path, *, hidden: bool = True,
+                   isolation: str = "auto") -> ClassBatch:
+    """The results that ``python -m autograder grade --out OUT`` stored for exactly these files.
+
+    A result is kept only where its fingerprint is the one of the folder's files now (same files,
+    same graders and points, ``hidden`` the same), so nothing stale and nothing from other files is
+    used; with ``isolation="bwrap"``, only results graded inside bubblewrap. Everything else is
+    left out, to be graded.
+    """
+    from .outputs import read_submission
+
+    batch = ClassBatch()
+    for student, folder in folders.items():
+        result = read_submission(out, student, assignment)
+        view = graded_view(folder, assignment, hidden=hidden)
+        if result is None or view is None or result.fingerprint != view[1]:
+            continue  # no result, a failed row, or other files
+        if isolation == "bwrap" and result.isolation.get("level") != "bwrap":
+            continue
+        batch.results[student] = (view[0], Hardened(items={r.item.id: r for r in result.items}))
+    return batch
+
+
 def class_batch(folders: dict[str, Path], assignment: str, *, hidden: bool = True, isolation: str = "auto",
                 jobs: int = 1, timeout: float = 1800.0) -> ClassBatch:
     """Grade ``folders`` (nbgrader student id -> ``submitted/<student>/<assignment>/``) in one
@@ -168,12 +197,7 @@ def class_batch(folders: dict[str, Path], assignment: str, *, hidden: bool = Tru
         except subprocess.TimeoutExpired:
             batch.error = f"timed out after {limit:g} s"
             return batch
-        for student, folder in folders.items():
-            result = read_submission(out, student, assignment)
-            view = graded_view(folder, assignment, hidden=hidden)
-            if result is None or view is None or result.fingerprint != view[1]:
-                continue  # no result, a failed row, or the files changed while the batch ran
-            batch.results[student] = (view[0], Hardened(items={r.item.id: r for r in result.items}))
+        batch.results.update(stored_results(folders, assignment, out, hidden=hidden).results)
         if not batch.results:
             batch.error = " ".join((proc.stdout + proc.stderr).strip().splitlines()[-2:])[:300] or \
                 f"exit code {proc.returncode}"
@@ -230,6 +254,8 @@ class HardenedScores(Preprocessor):
     timeout = Float(1800.0, help="seconds for the hardened grading of one notebook").tag(config=True)
     batch = Bool(True, help="grade the class in one batch per assignment; False: one grader per notebook").tag(config=True)
     jobs = Int(help="parallel slots of the class batch (its --jobs); default min(2, cpu count)").tag(config=True)
+    results = Unicode("", help="the --out folder of an earlier `python -m autograder grade` of these "
+                               "submissions: a notebook whose files it graded is not graded again").tag(config=True)
 
     @default("jobs")
     def _default_jobs(self) -> int:
@@ -271,12 +297,24 @@ class HardenedScores(Preprocessor):
         key = (assignment, self.hidden, self.isolation)
         if key not in batches:
             folders = _class_folders(conv, assignment, student)
+            stored = ClassBatch()
+            if self.results:
+                stored = stored_results(folders, assignment, Path(self.results), hidden=self.hidden,
+                                        isolation=self.isolation)
+                self.log.info("HardenedScores: %d of %d submissions of %s already graded in %s", len(stored.results),
+                              len(folders), assignment, self.results)
+            # a folder the grader cannot read as a submission (a notebook that is not JSON) would
+            # only fail in the batch too: nbgrader stops at it, or it is graded alone, which says why
+            rest = {s: f for s, f in folders.items()
+                    if s not in stored.results and graded_view(f, assignment, hidden=self.hidden) is not None}
             t0 = time.perf_counter()
-            batches[key] = class_batch(folders, assignment, hidden=self.hidden, isolation=self.isolation,
+            batches[key] = class_batch(rest, assignment, hidden=self.hidden, isolation=self.isolation,
                                        jobs=self.jobs, timeout=self.timeout)
-            self.log.info("HardenedScores: one batch graded %d submissions of %s in %.1f s (%d results kept)%s",
-                          len(folders), assignment, time.perf_counter() - t0, len(batches[key].results),
-                          f"; {batches[key].error}" if batches[key].error else "")
+            if rest:
+                self.log.info("HardenedScores: one batch graded %d submissions of %s in %.1f s (%d results kept)%s",
+                              len(rest), assignment, time.perf_counter() - t0, len(batches[key].results),
+                              f"; {batches[key].error}" if batches[key].error else "")
+            batches[key].results.update(stored.results)
         found = batches[key].results.get(student)
         if found is None:
             why = "no batch result"
@@ -315,7 +353,7 @@ def _rewrite(cell: Any, result: Any, error: str) -> None:
     kernel = _kernel_score(cell)
     if kernel is not None and abs(kernel - score) > 1e-6:
         # the student saw another number when the notebook ran; say which one counts, and why
-        report += "\n" + text("nbgrader.kernel_differs", kernel=f"{kernel:g}", score=f"{score:g}")
+        report += "\n" + text("nbgrader.kernel_differs", kernel=number(kernel), score=number(score))
     data = {"text/plain": f"{score:g}", "text/html": score_badge_html(result), RESULT_MIME: result.to_json()}
     cell.outputs = [new_output("stream", name="stdout", text=report + "\n"),
                     new_output("execute_result", data=data, execution_count=cell.get("execution_count"))]

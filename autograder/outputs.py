@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import escape, registry
-from .catalogue import text
+from .catalogue import language, text
 from .failures import Evidence
 from .registry import Item
 from .report import item_text, items_markdown
@@ -187,7 +187,8 @@ def classroom(result: SubmissionResult) -> dict[str, Any]:
                       "line_no": 0, "duration": 0})
     overall = ("error" if any(t["status"] == "error" for t in tests)
                else "pass" if all(t["status"] == "pass" for t in tests) else "fail")
-    return {"version": 1, "status": overall, "max_score": result.max_score, "tests": tests}
+    # the language tells classroom.py's reporting job, which has no catalogue, its summary's language
+    return {"version": 1, "status": overall, "max_score": result.max_score, "tests": tests, "language": language()}
 
 
 def markdown(result: SubmissionResult) -> str:

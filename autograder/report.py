@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Sequence
 
 from . import escape
-from .catalogue import text
+from .catalogue import number, text
 from .results import GraderResult, ItemResult
 
 PASS, FAIL = "✓", "✗"
@@ -68,8 +68,8 @@ def items_markdown(results: Sequence[ItemResult]) -> str:
     total = sum(r.score for r in results)
     out = [text("report.table_head"), "| --- | ---: | ---: |"]
     for r in results:
-        out.append(f"| {r.item.title} (`{r.item.id}`) | {r.score:g} / {r.max_points:g} | {r.passed} / {len(r.graders)} |")
-    out.append(f"| **{text('report.table_total')}** | **{total:g} / {sum(r.max_points for r in results):g}** | |")
+        out.append(f"| {r.item.title} (`{r.item.id}`) | {number(r.score)} / {number(r.max_points)} | {r.passed} / {len(r.graders)} |")
+    out.append(f"| **{text('report.table_total')}** | **{number(total)} / {number(sum(r.max_points for r in results))}** | |")
     for r in results:
         if r.score < r.max_points:
             # A fence no line of the report can close: student text stays inside the block.

@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .catalogue import text
+from .catalogue import phrase, text
 from .failures import (
     Evidence,
     ForbiddenCall,
@@ -634,5 +634,6 @@ def _student_frames(exc: BaseException, limit: int = 2) -> list[str]:
         if fname.startswith(_ENGINE_DIR) or "site-packages" in fname or "/lib/python" in fname:
             continue
         line = (fs.line or linecache.getline(fname, fs.lineno or 0)).strip()
-        frames.append(f"in `{fs.name}`, line {fs.lineno}: {line}" if line else f"in `{fs.name}`, line {fs.lineno}")
+        frames.append(phrase("in `{name}`, line {line}: {code}", name=fs.name, line=fs.lineno, code=line) if line
+                      else phrase("in `{name}`, line {line}", name=fs.name, line=fs.lineno))
     return frames[-limit:]

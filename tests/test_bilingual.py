@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -171,3 +172,39 @@ def test_the_spanish_guides_give_the_same_commands_as_the_english_ones() -> None
     assert commands(REPO / "docs/students.es.md") == commands(REPO / "docs/students.md")
     assert commands(REPO / ".github/student/README.es.md") == commands(REPO / ".github/student/README.md")
     assert "{{STAGES}}" in (REPO / ".github/student/README.es.md").read_text(encoding="utf-8")
+
+
+# --- grading does not depend on the language (issue 13: no English text matching in grading logic) ---
+@pytest.mark.parametrize("stage_id", ["01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking"])
+def test_every_mutant_scores_the_same_in_spanish(stage_id: str, monkeypatch) -> None:
+    """The same submissions, graded in English and in Spanish, get the same points check by check
+    (the stages whose whole corpus grades in seconds; the later ones share the same engine)."""
+    import kit
+
+    def scores(lang: str) -> dict[str, list[tuple[str, bool]]]:
+        monkeypatch.setenv("AUTOGRADER_LANG", lang)
+        out = {}
+        for m in kit.mutants(stage_id):
+            results = kit.grade(kit.reference_namespace(stage_id, m.source), stage_id)
+            out[m.path.stem] = [(f"{r.item.id}:{g.name}", g.passed) for r in results.values() for g in r.graders]
+        return out
+
+    english, spanish = scores("en"), scores("es")
+    assert len(english) >= 5 and spanish == english
+
+
+def test_no_grader_decides_by_matching_text() -> None:
+    """No comparison in the graders or the engine's checks tests a message's words: a string literal
+    with a space on either side of ``==``, ``!=``, ``in`` or ``not in`` (``"not defined" in message``)."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "autograder"
+    files = [*package.glob("graders/**/*.py"), *(package / n for n in ("expect.py", "dsl.py", "runner.py", "check.py"))]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops):
+                for side in [node.left, *node.comparators]:
+                    if isinstance(side, ast.Constant) and isinstance(side.value, str) and " " in side.value.strip():
+                        found.append(f"{path.relative_to(package)}:{node.lineno}: {side.value!r}")
+    assert found == []

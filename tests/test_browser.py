@@ -218,7 +218,8 @@ def test_a_student_of_the_spanish_edition_reads_the_report_in_spanish(browser, l
     page_text = json.loads(lab_es["notebook"].read_text(encoding="utf-8"))["cells"][0]["source"]
     assert "".join(page_text).startswith("# Etapa 01")  # the notebook itself is the Spanish one
     shown = _run_all_and_read_the_softmax_report(browser, lab_es, "student-check-cell-es", "comprobaciones")
-    assert f"Un softmax numéricamente estable (softmax): {float(expected):g} / 4 puntos" in shown
+    # the score as Spanish writes it: a decimal comma ("3,42 / 4 puntos")
+    assert f"Un softmax numéricamente estable (softmax): {float(expected):g} / 4 puntos".replace(".", ",") in shown
     assert 0 < float(expected) < 4
     assert "✗ entradas de hasta 1000 dan resultados finitos" in shown
     assert " ".join(ES["why.softmax_unstable"].split()) in " ".join(shown.split())

@@ -99,3 +99,100 @@ def test_hardened_reports_follow_the_course_language(tmp_path, monkeypatch) -> N
     assert not report.failed
     md = (tmp_path / "out" / "ana" / "01_dot_product_attention" / "report.md").read_text(encoding="utf-8")
     assert "puntos" in md and " points" not in md, md[:600]
+
+
+# --- phrases: what graders build into sentences (catalogue.phrase) --------------------------------
+from pathlib import Path  # noqa: E402
+
+from autograder.catalogue_check import english_literals, phrase_problems, phrase_templates  # noqa: E402
+from autograder.phrases_es import PHRASES_ES  # noqa: E402
+
+PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
+# Where the text a student reads is made: the graders, and the engine pieces whose phrases reach
+# reports (expected/got, reasons a file is refused, a notebook that cannot be read, the job summary).
+STUDENT_FACING = sorted([
+    *PACKAGE.glob("graders/public/test_*.py"), *PACKAGE.glob("graders/hidden/test_*.py"),
+    *(PACKAGE / name for name in ("graders/module_checks.py", "expect.py", "checkpoint.py", "carry.py",
+                                  "student.py", "report.py", "batch.py")),
+])
+# The instructor's command line, in those modules: stays English (the course's language is the
+# students'). classroom.py's job summary is tested in tests/test_classroom.py (it has no catalogue).
+FOR_THE_INSTRUCTOR = {
+    ("batch.py", "{}: not an assignment of this course (known: {}); skipped."),
+    ("batch.py", "{}: not a folder; skipped."),
+    ("batch.py", "nbgrader is not installed (pip install '.[instructor]')"),
+}
+
+
+def test_every_phrase_has_its_spanish() -> None:
+    templates, not_literal = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for line, template in phrase_templates(path.read_text(encoding="utf-8")):
+            if template is None:
+                not_literal.append(f"{path.relative_to(PACKAGE)}:{line}")
+            else:
+                templates.append(template)
+    assert not_literal == [], "phrase() needs one literal template (no f-string): " + ", ".join(not_literal)
+    assert phrase_problems(templates, PHRASES_ES) == []
+
+
+def test_no_english_phrase_reaches_a_student_untranslated() -> None:
+    found = [f"{path.relative_to(PACKAGE)}:{line}: {value!r}"
+             for path in STUDENT_FACING for line, value in english_literals(path.read_text(encoding="utf-8"))
+             if (str(path.relative_to(PACKAGE)), value) not in FOR_THE_INSTRUCTOR]
+    assert found == [], "wrap these in catalogue.phrase(...) and translate them in phrases_es.py:\n" + "\n".join(found)
+
+
+SAMPLE = '''
+"""A docstring in English is not feedback."""
+from autograder.catalogue import phrase
+
+def grader(student):
+    """Neither is this one."""
+    if student is None:
+        raise ValueError("the student is not there")  # as Python's own errors: English
+    table = {"the key of a dict": 1}
+    got = student("causal_mask(7)", padding_mask_call="padding_mask(tokens, 0)")
+    fail("fail.values", what=phrase("the output y"), expected=phrase("{n} values", n=3))
+    fail("fail.values", what="the attention weights w")
+    fail("fail.shape", what=f"the output for {got} tokens")
+'''
+
+
+def test_the_english_check_finds_a_bare_phrase_and_nothing_else() -> None:
+    assert [value for _line, value in english_literals(SAMPLE)] == [
+        "the attention weights w", "the output for {} tokens"]
+
+
+def test_a_phrase_template_must_be_literal_and_translated() -> None:
+    source = 'phrase("the output y")\nphrase(f"the output {x}")\n'
+    assert phrase_templates(source) == [(1, "the output y"), (2, None)]
+    assert phrase_problems(["the output y", "{n} values"], {"the output y": "la salida y", "{n} values": "valores"}) \
+        == ["{n} values: placeholders none, expected {n}"]
+    assert phrase_problems(["the output y"], {}) == ["missing key: the output y"]
+    assert phrase_problems([], {"the output y": "la salida y"}) == ["extra key: the output y"]
+
+
+def test_a_phrase_is_said_in_the_course_language(monkeypatch) -> None:
+    from autograder.catalogue import phrase
+
+    english = next(t for t in PHRASES_ES if "{" not in t)
+    monkeypatch.setenv("AUTOGRADER_LANG", "es")
+    assert phrase(english) == PHRASES_ES[english] != english
+    monkeypatch.setenv("AUTOGRADER_LANG", "en")
+    assert phrase(english) == english
+
+
+def test_spanish_numbers_in_sentences_and_phrases(monkeypatch) -> None:
+    """Scores and sizes in a sentence take Spanish marks; in a phrase only grouped digits do, since
+    its other numbers are values as Python prints them (next to array excerpts)."""
+    from autograder.catalogue import _PHRASE_FORMATTER, number, phrase, text
+
+    monkeypatch.setenv("AUTOGRADER_LANG", "es")
+    assert text("report.badge", score=9.11, points=10) == "9,11 / 10 puntos"
+    assert number(1234.5) == "1234,5"
+    assert phrase("{n:,d} parameters", n=786432) == "786.432 parámetros"
+    assert _PHRASE_FORMATTER.format("= {v:.4g}", v=11.2137) == "= 11.21"
+    monkeypatch.setenv("AUTOGRADER_LANG", "en")
+    assert text("report.badge", score=9.11, points=10) == "9.11 / 10 points"
+    assert phrase("{n:,d} parameters", n=786432) == "786,432 parameters"

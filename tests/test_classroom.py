@@ -105,3 +105,28 @@ def test_notify_rejects_what_is_not_a_result():
     proc = subprocess.run([sys.executable, str(SCRIPT), "notify", "--result-base64", "bm90IGpzb24="],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "not a runner result" in proc.stderr
+
+
+def test_the_job_summary_is_in_the_graders_language(tmp_path):
+    """The reporting job has no catalogue: classroom.json names the language, and the summary follows it
+    (the check run keeps "Points x/y", which GitHub Classroom reads)."""
+    summary = tmp_path / "summary.md"
+    proc = _notify({**RESULT, "language": "es"}, {"GITHUB_STEP_SUMMARY": str(summary)})
+    assert proc.returncode == 0 and "Points 8.85/10" in proc.stdout
+    assert summary.read_text(encoding="utf-8").startswith("### Puntos 8,85/10\n\nSolo las comprobaciones públicas")
+    other = tmp_path / "other.md"
+    _notify({**RESULT, "language": "<script>"}, {"GITHUB_STEP_SUMMARY": str(other)})
+    assert other.read_text(encoding="utf-8").startswith("### Points 8.85/10")  # an unknown language is English
+
+
+def test_combine_passes_the_language_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_LANG", "es")
+    from autograder import outputs, registry
+    from autograder.results import ItemResult
+
+    result = outputs.SubmissionResult("ana", "01_dot_product_attention",
+                                      [ItemResult(i) for i in registry.items_of("01_dot_product_attention")])
+    folder = tmp_path / "ana" / "01_dot_product_attention"
+    folder.mkdir(parents=True)
+    (folder / "classroom.json").write_text(json.dumps(outputs.classroom(result)), encoding="utf-8")
+    assert classroom.combine(tmp_path)["language"] == "es"

@@ -479,3 +479,28 @@ def test_a_gpu_tensor_travels_with_a_device_mark_and_lands_where_the_receiver_ca
     assert got.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(protocol.ProtocolError, match="bad device"):
         protocol.decode(dict(tree, dev="tpu"), [memoryview(bytes(b)) for b in bufs])
+
+
+def test_nbgrader_reuses_a_stored_result_only_for_the_same_files(tmp_path):
+    """``--HardenedScores.results``: a result an earlier ``grade --out`` stored stands in for grading
+    again only where its fingerprint is that of the files now, and under isolation="bwrap" only if
+    it was graded in bubblewrap."""
+    import shutil
+
+    from autograder import nbgrader_hardened as nh
+
+    stage = registry.STAGES[0]
+    folder = tmp_path / "submitted" / "ana" / stage.id
+    folder.mkdir(parents=True)
+    shutil.copy(hk.REPO / "assignments" / stage.id / stage.notebook, folder / stage.notebook)
+    out = tmp_path / "graded"
+    graded = outputs.SubmissionResult("ana", stage.id, [ItemResult(i) for i in registry.items_of(stage.id)],
+                                      isolation={"level": "rlimits"}, fingerprint=nh.graded_view(folder, stage.id)[1])
+    outputs.write_submission(out, graded)
+
+    assert list(nh.stored_results({"ana": folder}, stage.id, out).results) == ["ana"]
+    assert nh.stored_results({"ana": folder}, stage.id, out, isolation="bwrap").results == {}
+    assert nh.stored_results({"ana": folder}, stage.id, out, hidden=False).results == {}  # a public-only grading
+    assert nh.stored_results({"bea": folder}, stage.id, out).results == {}  # nobody else's result
+    (folder / stage.notebook).write_text((folder / stage.notebook).read_text() + " ", encoding="utf-8")
+    assert nh.stored_results({"ana": folder}, stage.id, out).results == {}  # other bytes: graded again

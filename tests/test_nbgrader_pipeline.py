@@ -34,10 +34,16 @@ CLASS = (
 pytestmark = pytest.mark.slow
 
 
+# As `make demo` does: the hardened grader grades every stage into the gradebook, nbgrader
+# autogrades some of them (here 01 and 03) and takes the scores already computed; stage 02 is in
+# the gradebook from the hardened grader alone.
+THROUGH_NBGRADER = [S1, S3]
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = new_course(tmp_path_factory.mktemp("course") / "course")
-    grades = grade_class(course, CLASS, log=lambda *_: None)
+    grades = grade_class(course, CLASS, log=lambda *_: None, nbgrader_stages=THROUGH_NBGRADER)
     return course, grades
 
 
@@ -68,7 +74,8 @@ def test_mutant_scores_what_the_graders_say_in_process(graded):
 def test_broken_json_is_reported_and_the_rest_of_the_class_is_graded(graded):
     course, grades = graded
     g = grades[("fede", S1)]
-    assert set(g.scores.values()) == {None}
+    # nbgrader cannot read it; the hardened grader's row for it (0, with its reason) is in the gradebook
+    assert set(g.scores.values()) == {0.0}
     assert re.match(r"dot_product_attention\.ipynb is not a valid notebook: broken JSON at line \d+", g.problems[0])
     page = (course / "feedback" / "fede" / S1 / "dot_product_attention.html").read_text()
     assert "is not a valid notebook" in page
@@ -88,7 +95,23 @@ def test_renamed_function_is_named(graded):
     _, grades = graded
     g = grades[("hugo", S2)]
     assert g.scores == {"project_qkv": 3, "self_attention": 0, "cross_attention": 4}
-    assert g.problems[0] == "`self_attention` is not defined. Did you rename it? I found `self_attn`."
+    # stage 02 went through the hardened grader only: the note is its first failed check
+    assert g.problems[0] == "self_attention: `self_attention` is not defined. Did you rename it? I found `self_attn`."
+
+
+def test_a_stage_nbgrader_did_not_run_is_in_the_gradebook_from_the_hardened_grader(graded):
+    course, grades = graded
+    assert not (course / "autograded" / "ada" / S2).exists()
+    assert grades[("ada", S2)].scores == _points(S2) and grades[("ada", S2)].problems == []
+    assert (course / "hardened" / "ada" / S2 / "report.md").is_file()
+
+
+def test_nbgrader_takes_the_scores_already_computed_instead_of_grading_again(graded):
+    course, _ = graded
+    log = "".join(p.read_text() for p in (course / "logs").glob(f"autograde-{S3}-lane*.log"))
+    assert "already graded in" in log
+    # ada, dario and ines of stage 03: every result was stored, none graded a second time
+    assert "one batch graded" not in log and "graded alone" not in log
 
 
 def test_import_error_is_named(graded):
@@ -102,7 +125,8 @@ def test_import_error_is_named(graded):
 def test_feedback_html_shows_reports_and_never_grader_source(graded):
     course, _ = graded
     pages = list((course / "feedback").rglob("*.html"))
-    assert len(pages) == sum(len(s.work) for s in CLASS)
+    # nbgrader's pages (stage 02's feedback is the hardened grader's report.md)
+    assert len(pages) == sum(len(set(s.work) & set(THROUGH_NBGRADER)) for s in CLASS)
     ada = (course / "feedback" / "ada" / S3 / "scaling_and_masking.html").read_text()
     assert "checks passed" in ada
     dario = (course / "feedback" / "dario" / S3 / "scaling_and_masking.html").read_text()

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from autograder.catalogue import text
+from autograder.catalogue import phrase, text
 from autograder.expect import evaluate_all, fail
 from autograder.failures import Evidence, ForbiddenCall, StudentCodeError
 
@@ -33,7 +33,7 @@ def expect_number(got: Any, expected: int, what: str, *, hint: str | None = None
     if isinstance(got, torch.Tensor) and got.numel() == 1:
         got = got.item()
     if not isinstance(got, Real) or isinstance(got, bool):
-        raise fail("fail.wrong_type", what=what, expected="number", got=type(got).__name__, hint=hint)
+        raise fail("fail.wrong_type", what=what, expected=phrase("number"), got=type(got).__name__, hint=hint)
     if got != expected:
         why = next((k.split("#")[0] for k, f in (diagnoses or {}).items() if f() == got), None)
         raise fail("fail.values", what=what, hint=hint, why=why, diagnosed=bool(diagnoses),
@@ -70,7 +70,7 @@ def expect_parameters(handle: Any, expected: Mapping[str, tuple[int, ...]], *, h
 
 def _names(names: list[str], limit: int = 6) -> str:
     shown = ", ".join(f"`{n}`" for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return shown + (phrase(" and {n} more", n=len(names) - limit) if len(names) > limit else "")
 
 
 def _safe(test: Callable[[Any], bool], value: Any) -> bool:
@@ -98,7 +98,7 @@ def expect_raises(call: Callable[[], Any], error: str, what: str, *, why: str | 
     except StudentCodeError as err:
         if error in err.error_types:
             return
-        got = err.error_types[0] if err.error_types else "another error"
+        got = err.error_types[0] if err.error_types else phrase("another error")
         raise fail("fail.wrong_error", what=what, expected=error, got=got, hint=hint, why=why,
                    evidence=Evidence(details=[err.message])) from None
     raise fail("fail.no_error", what=what, expected=error, hint=hint, why=why)
@@ -131,7 +131,7 @@ def expect_dropout(build: Callable[[float], Any], call: Callable[[Any], torch.Te
     def active_in_eval():  # the module built without dropout is right: then dropout ran in eval mode
         return None if changed(call(build(0.0)), expected, atol=1e-6) else got
 
-    expect_array(got, expected, "the output in eval mode with dropout=0.5", **TORCH, hint="hint.dropout_module",
+    expect_array(got, expected, phrase("the output in eval mode with dropout=0.5"), **TORCH, hint="hint.dropout_module",
                  diagnoses={"why.dropout_in_eval": active_in_eval})
     m.train()
     torch.manual_seed(0)

@@ -49,6 +49,7 @@ STAGED = {
     "autograder/failures.py": "failures.py",
     "autograder/catalogue.py": "catalogue.py",
     "autograder/catalogue_es.py": "catalogue_es.py",  # the Spanish edition, imported by catalogue.py
+    "autograder/phrases_es.py": "phrases_es.py",  # the Spanish of the graders' phrases, imported by catalogue.py
     "autograder/policy.py": "policy.py",  # the static policy student.py applies before code runs
     "autograder/graders/oracles.py": "graders/oracles.py",
     "autograder/graders/torch_oracles.py": "graders/torch_oracles.py",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_tuple
 from autograder.graders import blocks
@@ -26,7 +27,7 @@ def test_split_single_token_and_d_k_one(student):
     split = student.function("split_heads")
     for shape, h in [((1, 1, 6), 2), ((2, 3, 4), 4), ((2, 3, 4), 1)]:
         x = t.randn(*shape, seed=500 + h)
-        expect_array(split(x, h), blocks.split_heads(x, h), f"split_heads(x, {h}) for x of shape {shape}",
+        expect_array(split(x, h), blocks.split_heads(x, h), phrase("split_heads(x, {h}) for x of shape {shape}", h=h, shape=shape),
                      **TORCH, hint="hint.split")
 
 
@@ -35,7 +36,7 @@ def test_merge_single_token(student):
     merge = student.function("merge_heads")
     for shape in [(1, 2, 1, 3), (2, 4, 3, 1)]:
         x = t.randn(*shape, seed=510)
-        expect_array(merge(x), blocks.merge_heads(x), f"merge_heads(x) for x of shape {shape}", **TORCH,
+        expect_array(merge(x), blocks.merge_heads(x), phrase("merge_heads(x) for x of shape {shape}", shape=shape), **TORCH,
                      hint="hint.merge")
 
 
@@ -63,10 +64,10 @@ def test_mha_one_head_and_d_k_one(student):
         m, state = _mha(student, d, h, 520 + h)
         _load(m, state)
         q, kv = t.randn(2, 3, d, seed=521), t.randn(2, 4, d, seed=522)
-        out, w = expect_tuple(m(q, kv, kv), 2, "MultiHeadAttention.forward", "out and weights")
+        out, w = expect_tuple(m(q, kv, kv), 2, "MultiHeadAttention.forward", phrase("out and weights"))
         ref_out, ref_w = o.mha_reference(state, q, kv, kv, None, h)
-        expect_array(w, ref_w, f"the weights with d_model = {d} and {h} head(s)", **TORCH)
-        expect_array(out, ref_out, f"the output with d_model = {d} and {h} head(s)", **TORCH)
+        expect_array(w, ref_w, phrase("the weights with d_model = {d} and {h} head(s)", d=d, h=h), **TORCH)
+        expect_array(out, ref_out, phrase("the output with d_model = {d} and {h} head(s)", d=d, h=h), **TORCH)
 
 
 @grader("multi_head_attention", "mha.mask_heads")
@@ -76,12 +77,12 @@ def test_mha_causal_and_padding_masks(student):
     x = t.randn(3, 5, 8, seed=531)
     pad = torch.ones(3, 1, 1, 5, dtype=torch.bool)
     pad[0, ..., 3:] = False
-    for mask, what in [(t.causal(5), "a (T, T) causal mask"), (pad, "a (batch, 1, 1, S) padding mask"),
-                       (t.causal(5) & pad, "causal & padding, (batch, 1, T, T)")]:
-        out, w = expect_tuple(m(x, x, x, mask), 2, "MultiHeadAttention.forward", "out and weights")
+    for mask, what in [(t.causal(5), phrase("a (T, T) causal mask")), (pad, phrase("a (batch, 1, 1, S) padding mask")),
+                       (t.causal(5) & pad, phrase("causal & padding, (batch, 1, T, T)"))]:
+        out, w = expect_tuple(m(x, x, x, mask), 2, "MultiHeadAttention.forward", phrase("out and weights"))
         ref_out, ref_w = o.mha_reference(state, x, x, x, mask, 2)
-        expect_array(w, ref_w, f"the weights under {what}", **TORCH, hint="hint.mha_mask")
-        expect_array(out, ref_out, f"the output under {what}", **TORCH, hint="hint.mha_mask")
+        expect_array(w, ref_w, phrase("the weights under {mask}", mask=what), **TORCH, hint="hint.mha_mask")
+        expect_array(out, ref_out, phrase("the output under {mask}", mask=what), **TORCH, hint="hint.mha_mask")
 
 
 @grader("multi_head_attention", "mha.oracle")
@@ -89,9 +90,9 @@ def test_mha_float32(student):
     m, state = _mha(student, 12, 3, 540)
     _load(m, state, dtype=torch.float32)
     x = t.randn(2, 4, 12, seed=541, dtype=torch.float32)
-    out, w = expect_tuple(m(x, x, x), 2, "MultiHeadAttention.forward", "out and weights")
+    out, w = expect_tuple(m(x, x, x), 2, "MultiHeadAttention.forward", phrase("out and weights"))
     ref_out, ref_w = o.mha_reference(state, x, x, x, None, 3)
-    expect_array(out, ref_out, "the output for float32 weights and inputs", **TORCH, dtype=torch.float32,
+    expect_array(out, ref_out, phrase("the output for float32 weights and inputs"), **TORCH, dtype=torch.float32,
                  rtol=1e-4, atol=1e-5)
-    expect_array(w, ref_w, "the weights for float32 weights and inputs", **TORCH, dtype=torch.float32,
+    expect_array(w, ref_w, phrase("the weights for float32 weights and inputs"), **TORCH, dtype=torch.float32,
                  rtol=1e-4, atol=1e-5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, fail
 from autograder.graders import blocks
@@ -32,7 +33,7 @@ def test_pemod_odd_d_model_single_token(student):
     m = student.build("PositionalEncoding", 7, 16, 0.0, trusted=blocks.STAGE_05)
     m.eval()
     x = t.randn(3, 1, 7, seed=620, dtype=torch.float32)
-    expect_array(m(x), x + torch.from_numpy(o.positional_encoding(1, 7)), "the output for d_model = 7 and T = 1",
+    expect_array(m(x), x + torch.from_numpy(o.positional_encoding(1, 7)), phrase("the output for d_model = 7 and T = 1"),
                  **TORCH, rtol=0.0, atol=1e-5, hint="hint.pe_slice")
 
 
@@ -45,5 +46,5 @@ def test_pemod_moves_with_to(student):
     if "pe" not in state or state["pe"].dtype != torch.float64:
         raise fail("fail.pe_not_moved", name="PositionalEncoding", hint="hint.pe_buffer")
     x = t.randn(2, 5, 8, seed=621)
-    expect_array(m(x), x + torch.from_numpy(o.positional_encoding(5, 8)), "the output after .to(torch.float64)",
+    expect_array(m(x), x + torch.from_numpy(o.positional_encoding(5, 8)), phrase("the output after .to(torch.float64)"),
                  **TORCH, dtype=torch.float64, rtol=0.0, atol=1e-6, hint="hint.pe_buffer")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array
 from autograder.graders import blocks
@@ -22,7 +23,7 @@ def test_ln_leading_axes_float32(student):
     no_builtin(m)
     expect_parameters(m, {"weight": (6,), "bias": (6,)}, hint="hint.ln_parameters")
     x = (t.randn(3, 2, 4, 6, seed=800) * 3 + 1e3).float()  # large mean, small spread
-    expect_array(m(x), torch.nn.functional.layer_norm(x.double(), (6,)), "LayerNorm(6) of a float32 (3, 2, 4, 6) input",
+    expect_array(m(x), torch.nn.functional.layer_norm(x.double(), (6,)), phrase("LayerNorm(6) of a float32 (3, 2, 4, 6) input"),
                  **TORCH, dtype=torch.float32, rtol=1e-3, atol=1e-3, hint="hint.ln_formula")
 
 
@@ -34,7 +35,7 @@ def test_ffn_narrow_hidden_layer(student):
     state = o.random_weights(shapes, 801)
     load(m, state)
     x = t.randn(1, 3, 10, seed=802)
-    expect_array(m(x), o.feed_forward(state, x), "FeedForward(10, 4) of x", **TORCH, hint="hint.ffn", diagnoses={
+    expect_array(m(x), o.feed_forward(state, x), phrase("FeedForward(10, 4) of x"), **TORCH, hint="hint.ffn", diagnoses={
         "why.ffn_activation": lambda: o.feed_forward(state, x, activation="gelu"),
         "why.ffn_activation#tanh": lambda: o.mistake_feed_forward_tanh_gelu(state, x)})
 
@@ -48,7 +49,7 @@ def test_enc_3d_mask_batch_one(student):
     load(m, state)
     x = t.randn(1, 5, 8, seed=804)
     mask = t.random_mask(1, 5, 5, seed=805)
-    expect_array(m(x, mask), o.encoder_layer_reference(state, x, mask, 2), "the output under a (1, S, S) mask",
+    expect_array(m(x, mask), o.encoder_layer_reference(state, x, mask, 2), phrase("the output under a (1, S, S) mask"),
                  **TORCH, hint="hint.enc_mask",
                  diagnoses={f"why.layer_norm_eps#{i}": (lambda i=i: o.mistake_encoder_layer_eps(state, x, mask, 2, i))
                             for i in range(len(o.TUTORIAL_EPS))})
@@ -63,7 +64,7 @@ def test_dec_without_source_mask(student):
     load(m, state)
     x, memory = t.randn(3, 1, 8, seed=807), t.randn(3, 4, 8, seed=808)
     expect_array(m(x, memory, None, t.causal(1)), o.decoder_layer_reference(state, x, memory, None, t.causal(1), 4),
-                 "the output for one target position and no source mask", **TORCH, hint="hint.dec_order",
+                 phrase("the output for one target position and no source mask"), **TORCH, hint="hint.dec_order",
                  diagnoses={f"why.layer_norm_eps#{i}": (
                      lambda i=i: o.mistake_decoder_layer_eps(state, x, memory, None, t.causal(1), 4, i))
                      for i in range(len(o.TUTORIAL_EPS))})
@@ -83,7 +84,7 @@ def test_stacks_of_one_and_three(student):
                 got, expected = m(x), o.encoder_reference(state, x, None, 2, n)
             else:
                 got, expected = m(x, memory, None, t.causal(4)), o.decoder_reference(state, x, memory, None, t.causal(4), 2, n)
-            expect_array(got, expected, f"the output of a {n}-layer {cls}", **TORCH, hint="hint.stack")
+            expect_array(got, expected, phrase("the output of a {n}-layer {cls}", n=n, cls=cls), **TORCH, hint="hint.stack")
 
 
 @grader("transformer", "tf.oracle")
@@ -99,6 +100,6 @@ def test_tf_other_sizes_without_masks(student):
     src = torch.randint(0, 9, (3, 10), generator=t.gen(821))
     tgt = torch.randint(0, 7, (3, 1), generator=t.gen(822))
     _, _, logits = o.transformer_reference(state, src, tgt, None, None, 4, 1)
-    expect_array(m(src, tgt), logits, "the logits with d_model = 16, 4 heads, 1 layer, S = max_len and T = 1",
+    expect_array(m(src, tgt), logits, phrase("the logits with d_model = 16, 4 heads, 1 layer, S = max_len and T = 1"),
                  **TORCH, hint="hint.tf_forward",
                  diagnoses={"why.tf_log_softmax": lambda: o.mistake_log_softmax_generator(logits)})

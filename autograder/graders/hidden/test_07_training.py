@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from autograder import checkpoint as ckpt
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, fail
 from autograder.graders import training_oracles as o
@@ -35,7 +36,7 @@ def test_batch_one_word_and_empty_target(student):
     if not isinstance(got, dict) or any(k not in got for k in want):
         raise fail("fail.batch_keys", keys=", ".join(want), got=type(got).__name__, hint="hint.batch_layout")
     for key in want:
-        expect_array(got[key], want[key], f"`{key}` for a one-word source and an empty target", kind="torch",
+        expect_array(got[key], want[key], phrase("`{key}` for a one-word source and an empty target", key=key), kind="torch",
                      hint="hint.batch_layout")
 
 
@@ -46,7 +47,7 @@ def test_loss_mostly_padding(student):
     y = torch.full((2, 5), 3)
     y[1, 0] = 6  # one real token among ten
     got = student.function("label_smoothed_loss")(logits, y, 3, 0.3)
-    expect_array(got, o.loss(logits, y, 3, 0.3), "the loss when all but one token are padding", kind="torch",
+    expect_array(got, o.loss(logits, y, 3, 0.3), phrase("the loss when all but one token are padding"), kind="torch",
                  hint="hint.loss_pad")
 
 
@@ -57,7 +58,7 @@ def test_noam_other_sizes(student):
         got = [student.function("noam_lr")(s, d, w) for s in steps]
         got = torch.tensor([float(x) for x in got], dtype=torch.float64)
         expect_array(got, torch.tensor([o.noam(s, d, w) for s in steps], dtype=torch.float64),
-                     f"noam_lr(step, {d}, {w}) at steps {steps}", kind="torch", rtol=1e-9, atol=0, hint="hint.noam")
+                     phrase("noam_lr(step, {d}, {w}) at steps {steps}", d=d, w=w, steps=steps), kind="torch", rtol=1e-9, atol=0, hint="hint.noam")
 
 
 @grader("train_step", "train.sgd_step")
@@ -76,7 +77,7 @@ def test_two_steps_with_momentum(student):
         torch.nn.utils.clip_grad_norm_(oracle.parameters(), 0.5)
         want_opt.step()
     expect_array(o.flat(theirs.read(o.state_of)), o.flat(oracle.state_dict()),
-                 "the weights after two steps of SGD with momentum", kind="torch", rtol=1e-6, atol=1e-9,
+                 phrase("the weights after two steps of SGD with momentum"), kind="torch", rtol=1e-6, atol=1e-9,
                  hint="hint.train_order")
 
 
@@ -87,8 +88,8 @@ def test_greedy_single_row_and_eos_first(student):
     for src in (torch.tensor([[5, 6, 7, 8, 2]]), torch.tensor([[2, 0, 0], [4, 2, 0]])):  # the second: one empty source
         got = student.function("greedy_decode", trusted=o.TRUSTED)(theirs, src, o.padding_mask(src, 0), 10, 1, 2)
         want = o.greedy(model, src, o.padding_mask(src, 0), 10, 1, 2)
-        expect_shape(got, tuple(want.shape), "the tokens", kind="torch", hint="hint.greedy_loop")
-        expect_array(got, want, f"the tokens for the source {src.tolist()}", kind="torch", hint="hint.greedy_loop")
+        expect_shape(got, tuple(want.shape), phrase("the tokens"), kind="torch", hint="hint.greedy_loop")
+        expect_array(got, want, phrase("the tokens for the source {src}", src=src.tolist()), kind="torch", hint="hint.greedy_loop")
 
 
 # --- the checkpoint on the hidden test split -----------------------------------------------------

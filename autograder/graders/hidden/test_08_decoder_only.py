@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder import lm_checkpoint as lmc
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, fail
 from autograder.graders import blocks
@@ -51,7 +52,7 @@ def test_csa_long_cache_against_nn_mha(student):
     full, _ = tr.mha_reference(state, x, x, x, t.causal(past + new), h)  # nn.MultiheadAttention, causal
     _, cache = _pair(m(x[:, :past]), "forward(x[:, :9])")
     y, _ = _pair(m(x[:, past:], _detach(cache)), "forward(x[:, 9:], cache)")
-    expect_array(y, full[:, past:], "3 new tokens after a cache of 9 (against nn.MultiheadAttention on all 12)",
+    expect_array(y, full[:, past:], phrase("3 new tokens after a cache of 9 (against nn.MultiheadAttention on all 12)"),
                  **TORCH, hint="hint.csa_cache")
 
 
@@ -65,7 +66,7 @@ def test_mlp_float32(student):
     x = 3 * t.randn(4, 3, 6, seed=903)
     want = F.linear(F.gelu(F.linear(x, state["linear1.weight"], state["linear1.bias"])),
                     state["linear2.weight"], state["linear2.bias"])
-    expect_array(m(x.float()), want, "MLP(6, 10) of a float32 input", **TORCH, dtype=torch.float32, rtol=1e-4,
+    expect_array(m(x.float()), want, phrase("MLP(6, 10) of a float32 input"), **TORCH, dtype=torch.float32, rtol=1e-4,
                  atol=1e-5, hint="hint.mlp")
 
 
@@ -78,8 +79,8 @@ def test_block_other_sizes(student):
     state = o.gpt_weights(shapes, 904)
     load(m, state)
     x = t.randn(3, 7, d, seed=905)
-    y, _ = _pair(m(x), "GPTBlock(16, 4, 24)'s forward(x)")
-    expect_array(y, o.block_reference(state, x, h), "GPTBlock(16, 4, 24) on (3, 7, 16)", **TORCH, hint="hint.block")
+    y, _ = _pair(m(x), phrase("GPTBlock(16, 4, 24)'s forward(x)"))
+    expect_array(y, o.block_reference(state, x, h), phrase("GPTBlock(16, 4, 24) on (3, 7, 16)"), **TORCH, hint="hint.block")
 
 
 def _gpt(student, v, d, h, n, ff, max_len, seed):
@@ -98,13 +99,13 @@ def test_gpt_three_layers_prompt_then_tokens(student):
     v, d, h, n, ff, max_len = 9, 8, 2, 3, 16, 10
     m, state = _gpt(student, v, d, h, n, ff, max_len, 906)
     idx = torch.randint(0, v, (2, max_len), generator=t.gen(907))  # up to max_len exactly: no error
-    logits, cache = _pair(m(idx[:, :4]), "forward(prompt of 4)")
+    logits, cache = _pair(m(idx[:, :4]), phrase("forward(prompt of 4)"))
     steps = [logits]
     for i in range(4, max_len):
-        logits, cache = _pair(m(idx[:, i:i + 1], _detach(cache)), "forward(one token, cache)")
+        logits, cache = _pair(m(idx[:, i:i + 1], _detach(cache)), phrase("forward(one token, cache)"))
         steps.append(logits)
     expect_array(torch.cat(steps, -2), o.gpt_reference(state, idx, h, n),
-                 "a prompt of 4, then 6 tokens one at a time, up to max_len = 10 (3 blocks)", **TORCH,
+                 phrase("a prompt of 4, then 6 tokens one at a time, up to max_len = 10 (3 blocks)"), **TORCH,
                  hint="hint.gpt_cache")
 
 
@@ -113,7 +114,7 @@ def test_lm_loss_float32_other_pad(student):
     logits = t.randn(2, 5, 7, seed=908).float()
     idx = torch.tensor([[0, 3, 6, 2, 5], [1, 4, 5, 5, 5]])  # pad_id = 5: the last two targets of row 1
     want = F.cross_entropy(logits[:, :-1].double().reshape(-1, 7), idx[:, 1:].reshape(-1), ignore_index=5)
-    expect_array(student.function("lm_loss")(logits, idx, 5), want, "lm_loss of float32 logits with pad_id = 5",
+    expect_array(student.function("lm_loss")(logits, idx, 5), want, phrase("lm_loss of float32 logits with pad_id = 5"),
                  **TORCH, rtol=1e-4, atol=1e-5, hint="hint.lm_loss")
 
 
@@ -134,7 +135,7 @@ def test_sample_top_k_and_top_p(student):
     want = o.top_p_support(kept.softmax(-1), 0.7)
     support = torch.zeros(SV, dtype=torch.bool).index_fill(0, got[:, -1].long().unique(), True)
     if not torch.equal(support, want):
-        raise fail("fail.sample_support", what="top_k=3 and top_p=0.7", got=str(support.nonzero().flatten().tolist()),
+        raise fail("fail.sample_support", what=phrase("top_k=3 and top_p=0.7"), got=str(support.nonzero().flatten().tolist()),
                    expected=str(want.nonzero().flatten().tolist()), hint="hint.sample_filters")
 
 
@@ -146,7 +147,7 @@ def test_sample_hot_temperature(student):
                                      generator=gen)
     freq = torch.bincount(got[:, -1].long(), minlength=SV).double() / 6000
     want = (torch.tensor(TABLE[3], dtype=torch.float64) / 2.0).softmax(-1)
-    expect_array(freq, want, "the frequencies of 6,000 draws at temperature 2", **TORCH, atol=0.03, rtol=0.0,
+    expect_array(freq, want, phrase("the frequencies of 6,000 draws at temperature 2"), **TORCH, atol=0.03, rtol=0.0,
                  hint="hint.sample_temperature")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, fail
 from autograder.graders import bert_oracles as b
@@ -37,7 +38,7 @@ def test_emb_three_segments_float32(student):
     load(m, state, dtype=torch.float32)
     tokens = torch.randint(0, 11, (1, 6), generator=t.gen(1901))
     segments = torch.tensor([[0, 0, 1, 1, 2, 2]])
-    expect_array(m(tokens, segments), b.embeddings(state, tokens, segments), "the float32 embeddings with 3 segments",
+    expect_array(m(tokens, segments), b.embeddings(state, tokens, segments), phrase("the float32 embeddings with 3 segments"),
                  **TORCH, dtype=torch.float32, rtol=1e-4, atol=1e-5, hint="hint.emb_sum")
 
 
@@ -51,7 +52,7 @@ def test_bert_one_and_three_layers(student):
         load(m, state)
         tokens = torch.randint(1, 13, (3, 9), generator=t.gen(1914))
         tokens[2, 4:] = 0
-        expect_array(m(tokens), b.bert(state, tokens, None, 2, n), f"the hidden states of a {n}-layer BERT, T = max_len",
+        expect_array(m(tokens), b.bert(state, tokens, None, 2, n), phrase("the hidden states of a {n}-layer BERT, T = max_len", n=n),
                      **TORCH, hint="hint.bert_forward",
                      diagnoses={"why.bert_mask_ignored": lambda: b.bert(state, tokens, None, 2, n, use_mask=False)})
 
@@ -76,8 +77,8 @@ def test_mask_other_specials(student):
         if (inputs[replaced] == s).any():
             raise fail("fail.mask_random_special", hint="hint.mask_split")
     n_chosen, n = int(chosen.sum()), int((~special).sum())
-    for got, count, p, what in ((n_chosen, n, 0.3, "the chosen positions at prob = 0.3"),
-                                (int((inputs[chosen] == mask_id).sum()), n_chosen, 0.8, "the chosen positions that became [MASK]")):
+    for got, count, p, what in ((n_chosen, n, 0.3, phrase("the chosen positions at prob = 0.3")),
+                                (int((inputs[chosen] == mask_id).sum()), n_chosen, 0.8, phrase("the chosen positions that became [MASK]"))):
         bound = b.binomial_bound(count, p)
         if abs(got - count * p) > bound:
             raise fail("fail.mask_rate", what=what, hint="hint.mask_split")
@@ -105,7 +106,7 @@ def test_mlm_other_sizes(student):
     state = o.random_weights(shapes, 1931)
     load(m, state)
     hidden = t.randn(1, 3, d, seed=1932)
-    expect_array(m(hidden), b.mlm_head(state, hidden), "the MLM logits with d_model = 8 and 17 words", **TORCH,
+    expect_array(m(hidden), b.mlm_head(state, hidden), phrase("the MLM logits with d_model = 8 and 17 words"), **TORCH,
                  hint="hint.mlm_forward")
 
 
@@ -115,7 +116,7 @@ def test_mlm_loss_one_label_float32(student):
     labels = torch.full((2, 4), b.IGNORE)
     labels[1, 2] = 7
     expect_array(student.function("mlm_loss")(logits, labels), b.masked_cross_entropy(logits, labels),
-                 "the loss with one masked position of 8, in float32", **TORCH, dtype=torch.float32, rtol=1e-4,
+                 phrase("the loss with one masked position of 8, in float32"), **TORCH, dtype=torch.float32, rtol=1e-4,
                  atol=1e-5, hint="hint.mlm_loss")
 
 
@@ -131,20 +132,20 @@ def test_cls_three_classes(student):
     load(m, state)
     tokens = torch.randint(1, 15, (4, 8), generator=t.gen(1951))
     tokens[1, 5:] = 0
-    expect_array(m(tokens), b.classifier(state, tokens, None, 2, 1), "the logits of a 3-class classifier", **TORCH,
+    expect_array(m(tokens), b.classifier(state, tokens, None, 2, 1), phrase("the logits of a 3-class classifier"), **TORCH,
                  hint="hint.cls_forward")
 
 
 @grader("agreement_checkpoint", "bert_ckpt.test_70")
 def test_ckpt_test_70(student):
-    b.expect_accuracy(b.submitted_path(), TEST_SEED, TEST_SIZE, 70, "the hidden test split")
+    b.expect_accuracy(b.submitted_path(), TEST_SEED, TEST_SIZE, 70, phrase("the hidden test split"))
 
 
 @grader("agreement_checkpoint", "bert_ckpt.test_85")
 def test_ckpt_test_85(student):
-    b.expect_accuracy(b.submitted_path(), TEST_SEED, TEST_SIZE, 85, "the hidden test split")
+    b.expect_accuracy(b.submitted_path(), TEST_SEED, TEST_SIZE, 85, phrase("the hidden test split"))
 
 
 @grader("agreement_checkpoint", "bert_ckpt.test_95")
 def test_ckpt_test_95(student):
-    b.expect_accuracy(b.submitted_path(), TEST_SEED, TEST_SIZE, 95, "the hidden test split")
+    b.expect_accuracy(b.submitted_path(), TEST_SEED, TEST_SIZE, 95, phrase("the hidden test split"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_finite, expect_shape, expect_tuple, fail, hinted
 from autograder.graders import oracles as o
@@ -22,7 +23,7 @@ def test_softmax_formula(student):
     x = _x(2, 5, 7)
     got = student.function("softmax")(x.copy())
     expect_array(
-        got, o.softmax(x), "the softmax of x",
+        got, o.softmax(x), phrase("the softmax of x"),
         hint="hint.last_axis",
         diagnoses={"why.softmax_axis": lambda: o.softmax(x, axis=-2),
                    "why.softmax_axis#0": lambda: o.softmax(x, axis=0),
@@ -45,8 +46,8 @@ def test_softmax_axis(student):
 def test_softmax_rows_sum_to_one(student):
     x = _x(4, 6, seed=2)
     got = student.function("softmax")(x.copy())
-    expect_shape(got, (4, 6), "the softmax of x")
-    expect_array(np.asarray(got).sum(axis=-1), np.ones(4), "the row sums", hint="hint.last_axis",
+    expect_shape(got, (4, 6), phrase("the softmax of x"))
+    expect_array(np.asarray(got).sum(axis=-1), np.ones(4), phrase("the row sums"), hint="hint.last_axis",
                  diagnoses={"why.softmax_axis": lambda: o.softmax(x, axis=0).sum(-1)})
 
 
@@ -62,7 +63,7 @@ def test_softmax_shift_invariant(student):
 def test_softmax_large_inputs(student):
     x = _x(3, 5, seed=4, scale=1000.0)
     got = student.function("softmax")(x.copy())
-    expect_array(got, o.softmax(x), "the softmax of x·1000", hint="hint.softmax_stable",
+    expect_array(got, o.softmax(x), phrase("the softmax of x·1000"), hint="hint.softmax_stable",
                  diagnoses={"why.softmax_unstable": lambda: o.mistake_naive_softmax(x)})
 
 
@@ -70,7 +71,7 @@ def test_softmax_large_inputs(student):
 def test_softmax_dtype(student):
     x = _x(2, 3, 4, seed=5).astype(np.float32)
     got = student.function("softmax")(x.copy())
-    expect_array(got, o.softmax(x), "the softmax of a float32 array", dtype=np.float32, rtol=1e-4, atol=1e-6)
+    expect_array(got, o.softmax(x), phrase("the softmax of a float32 array"), dtype=np.float32, rtol=1e-4, atol=1e-6)
 
 
 @grader("softmax", "softmax.input_untouched")
@@ -85,7 +86,7 @@ def test_softmax_input_untouched(student):
 # --- dot_product_attention ---------------------------------------------------------------------
 def _dpa(student, x):
     result = student.function("dot_product_attention", trusted=TRUSTED)(x.copy())
-    return expect_tuple(result, 2, "dot_product_attention", "y and w")
+    return expect_tuple(result, 2, "dot_product_attention", phrase("y and w"))
 
 
 @grader("dot_product_attention", "dpa.formula", weight=2)
@@ -94,11 +95,11 @@ def test_dpa_formula(student):
     y, w = _dpa(student, x)
     y_ref, w_ref = o.dot_product_attention(x)
     scores = x @ o.swap(x)
-    expect_array(w, w_ref, "the attention weights w", hint="hint.last_axis", diagnoses={
+    expect_array(w, w_ref, phrase("the attention weights w"), hint="hint.last_axis", diagnoses={
         "why.softmax_axis": lambda: o.softmax(scores, axis=-2),
         "why.dpa_no_softmax": lambda: scores,
     })
-    expect_array(y, y_ref, "the output y", diagnoses={"why.dpa_weights_times_scores": lambda: w_ref @ scores})
+    expect_array(y, y_ref, phrase("the output y"), diagnoses={"why.dpa_weights_times_scores": lambda: w_ref @ scores})
 
 
 @grader("dot_product_attention", "dpa.shapes")
@@ -106,16 +107,16 @@ def test_dpa_shapes(student):
     x = _x(2, 5, 12, seed=11)
     with hinted("hint.swapaxes"):
         y, w = _dpa(student, x)
-        expect_shape(w, (2, 5, 5), "the attention weights w")
-        expect_shape(y, (2, 5, 12), "the output y")
+        expect_shape(w, (2, 5, 5), phrase("the attention weights w"))
+        expect_shape(y, (2, 5, 12), phrase("the output y"))
 
 
 @grader("dot_product_attention", "dpa.rows_sum_to_one")
 def test_dpa_rows_sum_to_one(student):
     x = _x(2, 6, 4, seed=12)
     _, w = _dpa(student, x)
-    expect_shape(w, (2, 6, 6), "the attention weights w", hint="hint.swapaxes")
-    expect_array(np.asarray(w).sum(-1), np.ones((2, 6)), "the row sums of w", hint="hint.last_axis")
+    expect_shape(w, (2, 6, 6), phrase("the attention weights w"), hint="hint.swapaxes")
+    expect_array(np.asarray(w).sum(-1), np.ones((2, 6)), phrase("the row sums of w"), hint="hint.last_axis")
 
 
 @grader("dot_product_attention", "dpa.permutation")
@@ -124,8 +125,8 @@ def test_dpa_permutation(student):
     perm = np.array([3, 0, 5, 1, 4, 2])
     y, w = _dpa(student, x)
     y_p, w_p = _dpa(student, x[:, perm])
-    expect_array(y_p, np.asarray(y)[:, perm], "y for the permuted x")
-    expect_array(w_p, np.asarray(w)[:, perm][:, :, perm], "w for the permuted x")
+    expect_array(y_p, np.asarray(y)[:, perm], phrase("y for the permuted x"))
+    expect_array(w_p, np.asarray(w)[:, perm][:, :, perm], phrase("w for the permuted x"))
 
 
 @grader("dot_product_attention", "dpa.batch_dims")
@@ -135,24 +136,24 @@ def test_dpa_batch_dims(student):
             x = _x(*shape, seed=14)
             y, w = _dpa(student, x)
             y_ref, w_ref = o.dot_product_attention(x)
-            expect_array(w, w_ref, f"w for x of shape {shape}")
-            expect_array(y, y_ref, f"y for x of shape {shape}")
+            expect_array(w, w_ref, phrase("w for x of shape {shape}", shape=shape))
+            expect_array(y, y_ref, phrase("y for x of shape {shape}", shape=shape))
 
 
 @grader("dot_product_attention", "dpa.single_token")
 def test_dpa_single_token(student):
     x = _x(2, 1, 12, seed=15)
     y, w = _dpa(student, x)
-    expect_array(w, np.ones((2, 1, 1)), "w for t = 1")
-    expect_array(y, x, "y for t = 1")
+    expect_array(w, np.ones((2, 1, 1)), phrase("w for t = 1"))
+    expect_array(y, x, phrase("y for t = 1"))
 
 
 @grader("dot_product_attention", "dpa.large_inputs")
 def test_dpa_large_inputs(student):
     x = _x(2, 5, 12, seed=16, scale=1000.0)
     y, w = _dpa(student, x)
-    expect_finite(w, "the attention weights w for x·1000", hint="hint.softmax_stable")
-    expect_finite(y, "the output y for x·1000", hint="hint.softmax_stable")
+    expect_finite(w, phrase("the attention weights w for x·1000"), hint="hint.softmax_stable")
+    expect_finite(y, phrase("the output y for x·1000"), hint="hint.softmax_stable")
 
 
 @grader("dot_product_attention", "dpa.dtype")
@@ -160,5 +161,5 @@ def test_dpa_dtype(student):
     x = _x(2, 4, 6, seed=17).astype(np.float32)
     y, w = _dpa(student, x)
     y_ref, w_ref = o.dot_product_attention(x)
-    expect_array(w, w_ref, "w for a float32 x", dtype=np.float32, rtol=1e-4, atol=1e-5)
-    expect_array(y, y_ref, "y for a float32 x", dtype=np.float32, rtol=1e-4, atol=1e-5)
+    expect_array(w, w_ref, phrase("w for a float32 x"), dtype=np.float32, rtol=1e-4, atol=1e-5)
+    expect_array(y, y_ref, phrase("y for a float32 x"), dtype=np.float32, rtol=1e-4, atol=1e-5)

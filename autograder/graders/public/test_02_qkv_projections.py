@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, expect_tuple, hinted
 from autograder.graders import oracles as o
@@ -26,7 +27,7 @@ def _trusted(student_fn_name: str, student):
 
 # --- project_qkv --------------------------------------------------------------------------------
 def _qkv(student, x, w_q, w_k, w_v):
-    return expect_tuple(student.function("project_qkv")(x, w_q, w_k, w_v), 3, "project_qkv", "q, k and v")
+    return expect_tuple(student.function("project_qkv")(x, w_q, w_k, w_v), 3, "project_qkv", phrase("q, k and v"))
 
 
 @grader("project_qkv", "qkv.formula", weight=2)
@@ -57,13 +58,14 @@ def test_qkv_batch_dims(student):
         x = _x(*shape, seed=25)
         q, k, v = _qkv(student, x, w_q, w_k, w_v)
         for name, got, w in zip("qkv", (q, k, v), (w_q, w_k, w_v)):
-            expect_array(got, o.project(x, w), f"{name} for x of shape {shape}", hint="hint.row_convention")
+            expect_array(got, o.project(x, w), phrase("{name} for x of shape {shape}", name=name, shape=shape),
+                         hint="hint.row_convention")
 
 
 # --- self_attention -----------------------------------------------------------------------------
 def _self(student, x, w_q, w_k, w_v):
     out = _trusted("self_attention", student)(x, w_q, w_k, w_v)
-    return expect_tuple(out, 2, "self_attention", "y and w")
+    return expect_tuple(out, 2, "self_attention", phrase("y and w"))
 
 
 @grader("self_attention", "self.formula", weight=2)
@@ -72,11 +74,11 @@ def test_self_formula(student):
     y, w = _self(student, x, w_q, w_k, w_v)
     y_ref, w_ref = o.self_attention(x, w_q, w_k, w_v)
     q, k, v = (o.project(x, m) for m in (w_q, w_k, w_v))
-    expect_array(w, w_ref, "the attention weights w", hint="hint.last_axis", diagnoses={
+    expect_array(w, w_ref, phrase("the attention weights w"), hint="hint.last_axis", diagnoses={
         "why.self_scaled": lambda: o.self_attention(x, w_q, w_k, w_v, scale=D_K ** -0.5)[1],
         "why.softmax_axis": lambda: o.softmax(q @ o.swap(k), axis=-2),
     })
-    expect_array(y, y_ref, "the output y", diagnoses={
+    expect_array(y, y_ref, phrase("the output y"), diagnoses={
         "why.self_keys_as_values": lambda: w_ref @ k,
         "why.self_scaled": lambda: o.self_attention(x, w_q, w_k, w_v, scale=D_K ** -0.5)[0],
     })
@@ -86,8 +88,8 @@ def test_self_formula(student):
 def test_self_rows_sum_to_one(student):
     x, (w_q, w_k, w_v) = _x(2, 6, D_MODEL, seed=32), _weights(33)
     _, w = _self(student, x, w_q, w_k, w_v)
-    expect_shape(w, (2, 6, 6), "the attention weights w", hint="hint.swapaxes")
-    expect_array(np.asarray(w).sum(-1), np.ones((2, 6)), "the row sums of w", hint="hint.last_axis")
+    expect_shape(w, (2, 6, 6), phrase("the attention weights w"), hint="hint.swapaxes")
+    expect_array(np.asarray(w).sum(-1), np.ones((2, 6)), phrase("the row sums of w"), hint="hint.last_axis")
 
 
 @grader("self_attention", "self.permutation")
@@ -96,8 +98,8 @@ def test_self_permutation(student):
     perm = np.array([2, 5, 0, 4, 1, 3])
     y, w = _self(student, x, w_q, w_k, w_v)
     y_p, w_p = _self(student, x[:, perm], w_q, w_k, w_v)
-    expect_array(y_p, np.asarray(y)[:, perm], "y for the permuted x")
-    expect_array(w_p, np.asarray(w)[:, perm][:, :, perm], "w for the permuted x")
+    expect_array(y_p, np.asarray(y)[:, perm], phrase("y for the permuted x"))
+    expect_array(w_p, np.asarray(w)[:, perm][:, :, perm], phrase("w for the permuted x"))
 
 
 @grader("self_attention", "self.batch_dims")
@@ -108,8 +110,8 @@ def test_self_batch_dims(student):
             x = _x(*shape, seed=37)
             y, w = _self(student, x, w_q, w_k, w_v)
             y_ref, w_ref = o.self_attention(x, w_q, w_k, w_v)
-            expect_array(w, w_ref, f"w for x of shape {shape}")
-            expect_array(y, y_ref, f"y for x of shape {shape}")
+            expect_array(w, w_ref, phrase("w for x of shape {shape}", shape=shape))
+            expect_array(y, y_ref, phrase("y for x of shape {shape}", shape=shape))
 
 
 # --- cross_attention ----------------------------------------------------------------------------
@@ -118,7 +120,7 @@ S, T = 7, 5  # keys/values from x (S tokens), queries from z (T tokens)
 
 def _cross(student, x, z, w_q, w_k, w_v):
     out = _trusted("cross_attention", student)(x, z, w_q, w_k, w_v)
-    return expect_tuple(out, 2, "cross_attention", "y and w")
+    return expect_tuple(out, 2, "cross_attention", phrase("y and w"))
 
 
 @grader("cross_attention", "cross.formula", weight=2)
@@ -127,11 +129,11 @@ def test_cross_formula(student):
     y, w = _cross(student, x, z, w_q, w_k, w_v)
     y_ref, w_ref = o.cross_attention(x, z, w_q, w_k, w_v)
     swapped = lambda: o.cross_attention(z, x, w_q, w_k, w_v)  # noqa: E731
-    expect_array(w, w_ref, "the attention weights w", hint="hint.cross_roles", diagnoses={
+    expect_array(w, w_ref, phrase("the attention weights w"), hint="hint.cross_roles", diagnoses={
         "why.cross_roles_swapped": lambda: swapped()[1],
         "why.self_scaled": lambda: o.cross_attention(x, z, w_q, w_k, w_v, scale=D_K ** -0.5)[1],
     })
-    expect_array(y, y_ref, "the output y", hint="hint.cross_roles",
+    expect_array(y, y_ref, phrase("the output y"), hint="hint.cross_roles",
                  diagnoses={"why.cross_roles_swapped": lambda: swapped()[0]})
 
 
@@ -140,9 +142,9 @@ def test_cross_shapes(student):
     x, z, (w_q, w_k, w_v) = _x(3, S, D_MODEL, seed=43), _x(3, T, D_MODEL, seed=44), _weights(45)
     y, w = _cross(student, x, z, w_q, w_k, w_v)
     swapped = lambda: o.cross_attention(z, x, w_q, w_k, w_v)  # noqa: E731
-    expect_shape(w, (3, T, S), "the attention weights w", hint="hint.cross_roles",
+    expect_shape(w, (3, T, S), phrase("the attention weights w"), hint="hint.cross_roles",
                  diagnoses={"why.cross_roles_swapped": lambda: swapped()[1]})
-    expect_shape(y, (3, T, D_V), "the output y", hint="hint.cross_roles",
+    expect_shape(y, (3, T, D_V), phrase("the output y"), hint="hint.cross_roles",
                  diagnoses={"why.cross_roles_swapped": lambda: swapped()[0]})
 
 
@@ -152,7 +154,7 @@ def test_cross_permute_x(student):
     perm = np.array([6, 2, 0, 5, 1, 3, 4])
     y, _ = _cross(student, x, z, w_q, w_k, w_v)
     y_p, _ = _cross(student, x[:, perm], z, w_q, w_k, w_v)
-    expect_array(y_p, y, "y after permuting the tokens of x", hint="hint.cross_roles")
+    expect_array(y_p, y, phrase("y after permuting the tokens of x"), hint="hint.cross_roles")
 
 
 @grader("cross_attention", "cross.batch_dims")
@@ -163,5 +165,5 @@ def test_cross_batch_dims(student):
             x, z = _x(*lead, S, D_MODEL, seed=50), _x(*lead, T, D_MODEL, seed=51)
             y, w = _cross(student, x, z, w_q, w_k, w_v)
             y_ref, w_ref = o.cross_attention(x, z, w_q, w_k, w_v)
-            expect_array(w, w_ref, f"w with leading dimensions {lead}")
-            expect_array(y, y_ref, f"y with leading dimensions {lead}")
+            expect_array(w, w_ref, phrase("w with leading dimensions {lead}", lead=lead))
+            expect_array(y, y_ref, phrase("y with leading dimensions {lead}", lead=lead))

@@ -10,6 +10,7 @@ import math
 
 import torch
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_finite, expect_shape, expect_tuple, fail, hinted
 from autograder.graders import torch_oracles as t
@@ -27,7 +28,7 @@ def _qkv(seed: int, lead=(B,), t_len=T, s_len=S, d=D, dv=DV, dtype=torch.float64
 def _sdpa(student, q, k, v, mask=None):
     fn = student.function("scaled_dot_product_attention")
     out = fn(q, k, v) if mask is None else fn(q, k, v, mask=mask)
-    return expect_tuple(out, 2, "scaled_dot_product_attention", "out and weights")
+    return expect_tuple(out, 2, "scaled_dot_product_attention", phrase("out and weights"))
 
 
 def _scale_mistakes(q, k, v, mask=None, which=1):
@@ -54,7 +55,7 @@ def _mask_mistakes(q, k, v, mask, which=0):
 def test_sdpa_oracle(student):
     q, k, v = _qkv(100)
     out, _ = _sdpa(student, q, k, v)
-    expect_array(out, t.sdpa(q, k, v), "the output", **TORCH, hint="hint.scale",
+    expect_array(out, t.sdpa(q, k, v), phrase("the output"), **TORCH, hint="hint.scale",
                  diagnoses=_scale_mistakes(q, k, v, which=0))
 
 
@@ -62,7 +63,7 @@ def test_sdpa_oracle(student):
 def test_sdpa_weights(student):
     q, k, v = _qkv(103)
     _, w = _sdpa(student, q, k, v)
-    expect_array(w, t.weights(q, k), "the attention weights", **TORCH, hint="hint.scale",
+    expect_array(w, t.weights(q, k), phrase("the attention weights"), **TORCH, hint="hint.scale",
                  diagnoses=_scale_mistakes(q, k, v, which=1))
 
 
@@ -75,7 +76,7 @@ def test_sdpa_sigmoid_one(student):
     v = torch.eye(2, dtype=torch.float64).unsqueeze(0)
     _, w = _sdpa(student, q, k, v)
     s = 1 / (1 + math.exp(-1))
-    expect_array(w, torch.tensor([[[s, 1 - s]]]), "the weights of the two keys", **TORCH, hint="hint.scale",
+    expect_array(w, torch.tensor([[[s, 1 - s]]]), phrase("the weights of the two keys"), **TORCH, hint="hint.scale",
                  diagnoses={"why.sdpa_no_scale": lambda: torch.tensor([[[1 / (1 + math.exp(-4)), 1 - 1 / (1 + math.exp(-4))]]]),
                             "why.sdpa_wrong_scale": lambda: torch.tensor([[[1 / (1 + math.exp(-0.25)), 1 - 1 / (1 + math.exp(-0.25))]]])})
 
@@ -84,8 +85,8 @@ def test_sdpa_sigmoid_one(student):
 def test_sdpa_rows_sum_to_one(student):
     q, k, v = _qkv(106)
     _, w = _sdpa(student, q, k, v)
-    expect_shape(w, (B, T, S), "the attention weights", **TORCH)
-    expect_array(w.sum(-1), torch.ones(B, T), "the row sums of the weights", **TORCH,
+    expect_shape(w, (B, T, S), phrase("the attention weights"), **TORCH)
+    expect_array(w.sum(-1), torch.ones(B, T), phrase("the row sums of the weights"), **TORCH,
                  diagnoses={"why.sdpa_softmax_axis": lambda: t.mistake_attention(q, k, v, axis=-2)[1].sum(-1)})
 
 
@@ -93,26 +94,26 @@ def test_sdpa_rows_sum_to_one(student):
 def test_sdpa_batch_dims(student):
     q, k, v = _qkv(109, lead=(B, 3))
     out, w = _sdpa(student, q, k, v)
-    expect_array(w, t.weights(q, k), "the weights for (batch, heads, T, d) inputs", **TORCH, hint="hint.swapaxes",
+    expect_array(w, t.weights(q, k), phrase("the weights for (batch, heads, T, d) inputs"), **TORCH, hint="hint.swapaxes",
                  diagnoses=_scale_mistakes(q, k, v, which=1))
-    expect_array(out, t.sdpa(q, k, v), "the output for (batch, heads, T, d) inputs", **TORCH)
+    expect_array(out, t.sdpa(q, k, v), phrase("the output for (batch, heads, T, d) inputs"), **TORCH)
 
 
 @grader("scaled_dot_product_attention", "sdpa.single_token")
 def test_sdpa_single_token(student):
     q, k, v = _qkv(112, t_len=1, s_len=1)
     out, w = _sdpa(student, q, k, v)
-    expect_array(w, torch.ones(B, 1, 1), "the weights for T = S = 1", **TORCH)
-    expect_array(out, v, "the output for T = S = 1", **TORCH)
+    expect_array(w, torch.ones(B, 1, 1), phrase("the weights for T = S = 1"), **TORCH)
+    expect_array(out, v, phrase("the output for T = S = 1"), **TORCH)
 
 
 @grader("scaled_dot_product_attention", "sdpa.dtype")
 def test_sdpa_dtype(student):
     q, k, v = _qkv(115, dtype=torch.float32)
     out, w = _sdpa(student, q, k, v)
-    expect_array(out, t.sdpa(q, k, v), "the output for float32 inputs", **TORCH, dtype=torch.float32,
+    expect_array(out, t.sdpa(q, k, v), phrase("the output for float32 inputs"), **TORCH, dtype=torch.float32,
                  rtol=1e-4, atol=1e-5)
-    expect_array(w, t.weights(q, k), "the weights for float32 inputs", **TORCH, dtype=torch.float32,
+    expect_array(w, t.weights(q, k), phrase("the weights for float32 inputs"), **TORCH, dtype=torch.float32,
                  rtol=1e-4, atol=1e-5)
 
 
@@ -120,8 +121,8 @@ def test_sdpa_dtype(student):
 def test_sdpa_large_inputs(student):
     q, k, v = _qkv(118, scale=1000.0)
     out, w = _sdpa(student, q, k, v)
-    expect_finite(w, "the weights for inputs·1000", hint="hint.softmax_stable")
-    expect_array(out, t.sdpa(q, k, v), "the output for inputs·1000", **TORCH, rtol=1e-4, atol=1e-4)
+    expect_finite(w, phrase("the weights for inputs·1000"), hint="hint.softmax_stable")
+    expect_array(out, t.sdpa(q, k, v), phrase("the output for inputs·1000"), **TORCH, rtol=1e-4, atol=1e-4)
 
 
 @grader("scaled_dot_product_attention", "sdpa.permutation")
@@ -130,7 +131,7 @@ def test_sdpa_permutation(student):
     perm = torch.tensor([4, 1, 3, 0, 2])
     out, _ = _sdpa(student, q, k, v)
     out_p, _ = _sdpa(student, q[:, perm], k, v)
-    expect_array(out_p, out[:, perm], "the output for permuted queries", **TORCH)
+    expect_array(out_p, out[:, perm], phrase("the output for permuted queries"), **TORCH)
 
 
 @grader("scaled_dot_product_attention", "sdpa.causal")
@@ -143,10 +144,10 @@ def test_sdpa_causal(student):
     q2[:, 4:], k2[:, 4:], v2[:, 4:] = q2[:, 4:] + 3, k2[:, 4:] - 2, v2[:, 4:] * 5  # change the future
     out2, _ = _sdpa(student, q2, k2, v2, mask)
     with hinted("hint.mask_convention"):
-        expect_shape(out2, out.shape, "the output", **TORCH)
-        expect_array(out2[:, :4], out[:, :4], "the outputs of tokens 0..3 after changing tokens 4..5", **TORCH,
+        expect_shape(out2, out.shape, phrase("the output"), **TORCH)
+        expect_array(out2[:, :4], out[:, :4], phrase("the outputs of tokens 0..3 after changing tokens 4..5"), **TORCH,
                      diagnoses={"why.sdpa_mask_inverted": lambda: t.mistake_attention(q2, k2, v2, mask, invert=True)[0][:, :4]})
-        expect_array(out, t.sdpa(q, k, v, mask), "the output under a causal mask", **TORCH,
+        expect_array(out, t.sdpa(q, k, v, mask), phrase("the output under a causal mask"), **TORCH,
                      diagnoses=_mask_mistakes(q, k, v, mask))
 
 
@@ -161,7 +162,7 @@ def test_sdpa_padding(student):
     out, _ = _sdpa(student, q, k, v)
     out_pad, _ = _sdpa(student, q, k_pad, v_pad, mask)
     with hinted("hint.mask_convention"):
-        expect_array(out_pad, out, "the output with 3 padded keys appended", **TORCH,
+        expect_array(out_pad, out, phrase("the output with 3 padded keys appended"), **TORCH,
                      diagnoses=_mask_mistakes(q, k_pad, v_pad, mask))
 
 
@@ -171,9 +172,9 @@ def test_sdpa_mask_oracle(student):
     mask = t.random_mask(B, 1, T, S, seed=136)
     out, w = _sdpa(student, q, k, v, mask)
     with hinted("hint.mask_convention"):
-        expect_array(w, t.weights(q, k, mask), "the weights under a random mask", **TORCH,
+        expect_array(w, t.weights(q, k, mask), phrase("the weights under a random mask"), **TORCH,
                      diagnoses=_mask_mistakes(q, k, v, mask, which=1))
-        expect_array(out, t.sdpa(q, k, v, mask), "the output under a random mask", **TORCH,
+        expect_array(out, t.sdpa(q, k, v, mask), phrase("the output under a random mask"), **TORCH,
                      diagnoses=_mask_mistakes(q, k, v, mask))
 
 
@@ -182,7 +183,7 @@ def test_sdpa_mask_3d(student):
     q, k, v = _qkv(139)
     mask = t.random_mask(B, T, S, seed=142)
     out, _ = _sdpa(student, q, k, v, mask)
-    expect_array(out, t.sdpa(q, k, v, mask), "the output under a (batch, T, S) mask", **TORCH,
+    expect_array(out, t.sdpa(q, k, v, mask), phrase("the output under a (batch, T, S) mask"), **TORCH,
                  hint="hint.mask_convention", diagnoses=_mask_mistakes(q, k, v, mask))
 
 
@@ -196,7 +197,7 @@ def test_sdpa_shift_invariant(student):
     q1 = torch.cat([q, torch.full((B, T, 1), c, dtype=q.dtype)], -1)
     k1 = torch.cat([k, torch.ones(B, S, 1, dtype=k.dtype)], -1)
     out, _ = _sdpa(student, q1, k1, v, mask)
-    expect_array(out, t.sdpa(q1, k1, v, mask), "the output after adding a constant to every score", **TORCH,
+    expect_array(out, t.sdpa(q1, k1, v, mask), phrase("the output after adding a constant to every score"), **TORCH,
                  rtol=1e-4, atol=1e-5, hint="hint.mask_inf",
                  diagnoses={"why.sdpa_finite_mask#4": lambda: t.mistake_attention(q1, k1, v, mask, fill=-1e4)[0],
                             "why.sdpa_finite_mask#9": lambda: t.mistake_attention(q1, k1, v, mask, fill=-1e9)[0]})
@@ -210,10 +211,10 @@ def test_sdpa_fully_masked(student):
     out, w = _sdpa(student, q, k, v, mask)
     expected_w = t.weights(q, k, mask)
     with hinted("hint.fully_masked"):
-        expect_array(w, expected_w, "the weights with a fully masked row", **TORCH,
+        expect_array(w, expected_w, phrase("the weights with a fully masked row"), **TORCH,
                      diagnoses={"why.sdpa_fully_masked_nan": lambda: t.weights(q, k, mask, fill=-math.inf)
                                 .masked_fill(~mask.any(-1, keepdim=True), math.nan)})
-        expect_array(out, expected_w @ v, "the output with a fully masked row", **TORCH)
+        expect_array(out, expected_w @ v, phrase("the output with a fully masked row"), **TORCH)
 
 
 @grader("scaled_dot_product_attention", "sdpa.gradients", weight=2)
@@ -223,13 +224,13 @@ def test_sdpa_gradients(student):
     probe = t.randn(B, T, DV, seed=163)
     fn = student.function("scaled_dot_product_attention")
     outputs, grads = fn.grad(q, k, v, mask=mask, grad_outputs=[probe, None])
-    expect_tuple(outputs, 2, "scaled_dot_product_attention", "out and weights")
+    expect_tuple(outputs, 2, "scaled_dot_product_attention", phrase("out and weights"))
     q0, k0, v0 = (x.detach().clone().requires_grad_() for x in (q, k, v))
     expected = torch.autograd.grad((t.sdpa(q0, k0, v0, mask) * probe).sum(), (q0, k0, v0))
     for name, g, e in zip("qkv", grads, expected):
         if g is None:
             raise fail("fail.no_grad", what=name, hint="hint.torch_only", why="why.sdpa_detached")
-        expect_array(g, e, f"the gradient with respect to {name}", **TORCH)
+        expect_array(g, e, phrase("the gradient with respect to {name}", name=name), **TORCH)
 
 
 # --- causal_mask --------------------------------------------------------------------------------
@@ -248,8 +249,9 @@ def test_causal_dtype_shape(student):
     got = student.function("causal_mask")(7)
     expect_shape(got, (7, 7), "causal_mask(7)", **TORCH)
     if got.dtype != torch.bool:
-        raise fail("fail.wrong_type", what="causal_mask(7)", expected="boolean tensor (dtype torch.bool)",
-                   got=f"tensor of dtype {str(got.dtype).replace('torch.', '')}", hint="hint.mask_convention")
+        raise fail("fail.wrong_type", what="causal_mask(7)", expected=phrase("boolean tensor (dtype torch.bool)"),
+                   got=phrase("tensor of dtype {dtype}", dtype=str(got.dtype).replace('torch.', '')),
+                   hint="hint.mask_convention")
 
 
 @grader("causal_mask", "causal.single")
@@ -283,8 +285,8 @@ def test_padding_shape(student):
     expect_shape(got, (2, 1, 1, 7), "padding_mask(tokens, 0)", **TORCH, hint="hint.padding_shape",
                  diagnoses={"why.padding_shape": lambda: tokens})
     if got.dtype != torch.bool:
-        raise fail("fail.wrong_type", what="padding_mask(tokens, 0)", expected="boolean tensor (dtype torch.bool)",
-                   got=f"tensor of dtype {str(got.dtype).replace('torch.', '')}")
+        raise fail("fail.wrong_type", what="padding_mask(tokens, 0)", expected=phrase("boolean tensor (dtype torch.bool)"),
+                   got=phrase("tensor of dtype {dtype}", dtype=str(got.dtype).replace('torch.', '')))
 
 
 @grader("padding_mask", "padding.pad_id")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder.catalogue import text
+from autograder.catalogue import phrase, text
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, expect_tuple, hinted
 from autograder.failures import StudentCodeError
@@ -80,7 +80,7 @@ def _split_mistakes(x, h):
 def test_split_values(student):
     x = t.randn(B, T, D, seed=400)
     got = student.function("split_heads")(x, H)
-    expect_array(got, blocks.split_heads(x, H), "split_heads(x, 3) for x of shape (2, 5, 12)", **TORCH,
+    expect_array(got, blocks.split_heads(x, H), phrase("split_heads(x, 3) for x of shape (2, 5, 12)"), **TORCH,
                  hint="hint.split", diagnoses=_split_mistakes(x, H))
 
 
@@ -88,7 +88,7 @@ def test_split_values(student):
 def test_split_shape(student):
     x = t.randn(3, 4, 10, seed=401)
     got = student.function("split_heads")(x, 5)
-    expect_shape(got, (3, 5, 4, 2), "split_heads(x, 5) for x of shape (3, 4, 10)", **TORCH,
+    expect_shape(got, (3, 5, 4, 2), phrase("split_heads(x, 5) for x of shape (3, 4, 10)"), **TORCH,
                  hint="hint.split", diagnoses={"why.split_no_transpose": lambda: x.reshape(3, 4, 5, 2)})
 
 
@@ -98,7 +98,8 @@ def test_split_head_columns(student):
     got = student.function("split_heads")(x, H)
     expect_shape(got, (B, H, T, D_K), "split_heads(x, 3)", **TORCH, hint="hint.split")
     for j in range(H):
-        expect_array(got[:, j], x[..., j * D_K:(j + 1) * D_K], f"head {j}: columns {j * D_K}..{(j + 1) * D_K - 1} of x",
+        expect_array(got[:, j], x[..., j * D_K:(j + 1) * D_K],
+                     phrase("head {j}: columns {first}..{last} of x", j=j, first=j * D_K, last=(j + 1) * D_K - 1),
                      **TORCH, hint="hint.split",
                      diagnoses={k: (lambda f=f, j=j: f()[:, j]) for k, f in _split_mistakes(x, H).items()})
 
@@ -121,7 +122,7 @@ def _merge_mistakes(x):
 def test_merge_values(student):
     x = t.randn(B, H, T, D_K, seed=410)
     got = _merge(student, x)
-    expect_array(got, blocks.merge_heads(x), "merge_heads(x) for x of shape (2, 3, 5, 4)", **TORCH,
+    expect_array(got, blocks.merge_heads(x), phrase("merge_heads(x) for x of shape (2, 3, 5, 4)"), **TORCH,
                  hint="hint.merge", diagnoses=_merge_mistakes(x))
 
 
@@ -136,7 +137,7 @@ def test_merge_inverse(student):
 @grader("merge_heads", "merge.shape")
 def test_merge_shape(student):
     x = t.randn(3, 5, 4, 2, seed=412)
-    expect_shape(_merge(student, x), (3, 4, 10), "merge_heads(x) for x of shape (3, 5, 4, 2)", **TORCH,
+    expect_shape(_merge(student, x), (3, 4, 10), phrase("merge_heads(x) for x of shape (3, 5, 4, 2)"), **TORCH,
                  hint="hint.merge")
 
 
@@ -173,7 +174,7 @@ def _load(m, state):
 
 def _call(m, query, key, value, mask=None):
     out = m(query, key, value) if mask is None else m(query, key, value, mask)
-    return expect_tuple(out, 2, "MultiHeadAttention.forward", "out and weights")
+    return expect_tuple(out, 2, "MultiHeadAttention.forward", phrase("out and weights"))
 
 
 def _mistakes(state, q, k, v, mask, h=H, which=0):
@@ -194,10 +195,10 @@ def _expect_mha(m, state, q, k, v, mask, what, h=H):
     out, w = _call(m, q, k, v, mask)
     ref_out, ref_w = o.mha_reference(state, q, k, v, mask, h)
     b, n, s = q.shape[0], q.shape[1], k.shape[1]
-    expect_shape(w, (b, h, n, s), f"the attention weights {what}", **TORCH, hint="hint.mha_weights",
+    expect_shape(w, (b, h, n, s), phrase("the attention weights {what}", what=what), **TORCH, hint="hint.mha_weights",
                  diagnoses={"why.mha_weights_averaged": lambda: ref_w.mean(1)})
-    expect_array(w, ref_w, f"the attention weights {what}", **TORCH, diagnoses=_mistakes(state, q, k, v, mask, h, 1))
-    expect_array(out, ref_out, f"the output {what}", **TORCH, hint="hint.mha_steps",
+    expect_array(w, ref_w, phrase("the attention weights {what}", what=what), **TORCH, diagnoses=_mistakes(state, q, k, v, mask, h, 1))
+    expect_array(out, ref_out, phrase("the output {what}", what=what), **TORCH, hint="hint.mha_steps",
                  diagnoses=_mistakes(state, q, k, v, mask, h, 0))
 
 
@@ -213,14 +214,14 @@ def test_mha_parameters(student):
 def test_mha_self_attention(student):
     m, state = _build(student)
     x = t.randn(B, T, D, seed=421)
-    _expect_mha(m, state, x, x, x, None, "of self-attention mha(x, x, x)")
+    _expect_mha(m, state, x, x, x, None, phrase("of self-attention mha(x, x, x)"))
 
 
 @grader("multi_head_attention", "mha.cross")
 def test_mha_cross_attention(student):
     m, state = _build(student, seed=425)
     z, x, v = t.randn(B, T, D, seed=426), t.randn(B, S, D, seed=427), t.randn(B, S, D, seed=428)
-    _expect_mha(m, state, z, x, v, None, "of cross-attention mha(z, x, v) with T = 5, S = 7")
+    _expect_mha(m, state, z, x, v, None, phrase("of cross-attention mha(z, x, v) with T = 5, S = 7"))
 
 
 @grader("multi_head_attention", "mha.mask_heads", weight=2)
@@ -240,10 +241,10 @@ def test_mha_mask_over_heads(student):
         err.hint = err.hint or text("hint.mha_mask")
         raise
     with hinted("hint.mha_mask"):
-        _expect_mha(m, state, z, x, x, mask, "under a (batch, T, S) mask")
+        _expect_mha(m, state, z, x, x, mask, phrase("under a (batch, T, S) mask"))
         pad = torch.ones(B, 1, 1, S, dtype=torch.bool)
         pad[1, ..., 4:] = False
-        _expect_mha(m, state, z, x, x, pad, "under a (batch, 1, 1, S) padding mask")
+        _expect_mha(m, state, z, x, x, pad, phrase("under a (batch, 1, 1, S) padding mask"))
 
 
 @grader("multi_head_attention", "mha.head_slice")
@@ -262,8 +263,9 @@ def test_mha_head_slice(student):
     _load(m, only_j)
     out, _ = _call(m, x, x, x)
     expected, _ = o.mha_reference(only_j, x, x, x, None, H)
-    expect_array(out, expected, f"the output when only head {j}'s slice of W_v is kept and W_o = I "
-                 f"(it must be zero outside columns {j * D_K}..{(j + 1) * D_K - 1})", **TORCH,
+    expect_array(out, expected, phrase("the output when only head {j}'s slice of W_v is kept and W_o = I "
+                                       "(it must be zero outside columns {first}..{last})",
+                                       j=j, first=j * D_K, last=(j + 1) * D_K - 1), **TORCH,
                  hint="hint.mha_steps", diagnoses=_mistakes(only_j, x, x, x, None))
 
 
@@ -274,8 +276,8 @@ def test_mha_permutation(student):
     perm = torch.tensor([3, 0, 4, 2, 1])
     out, w = _call(m, x, x, x)
     out_p, w_p = _call(m, x[:, perm], x[:, perm], x[:, perm])
-    expect_array(out_p, out[:, perm], "the output for permuted tokens", **TORCH, hint="hint.mha_steps")
-    expect_array(w_p, w[:, :, perm][..., perm], "the weights for permuted tokens", **TORCH)
+    expect_array(out_p, out[:, perm], phrase("the output for permuted tokens"), **TORCH, hint="hint.mha_steps")
+    expect_array(w_p, w[:, :, perm][..., perm], phrase("the weights for permuted tokens"), **TORCH)
 
 
 @grader("multi_head_attention", "mha.not_divisible")
@@ -295,4 +297,4 @@ def test_mha_dropout(student):
     m = build(0.5)
     _load(m, {**state, "w_o.weight": torch.zeros(D, D, dtype=torch.float64)})
     expect_dropout_inside(m, out, state["w_o.bias"], "MultiHeadAttention",
-                          "on the attention weights, before they weigh v")
+                          phrase("on the attention weights, before they weigh v"))

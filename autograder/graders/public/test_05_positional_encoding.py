@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.catalogue import text
+from autograder.catalogue import phrase, text
 from autograder.dsl import grader
 from autograder.expect import digits_to_show, expect_array, expect_shape, fail, hinted
 from autograder.failures import Evidence, StudentCodeError
@@ -55,9 +55,9 @@ def test_pe_formula(student):
 def test_pe_first_rows(student):
     got = _pe(student, 6, 10)
     expect_shape(got, (6, 10), "sinusoidal_positional_encoding(6, 10)", **TORCH)
-    expect_array(got[0], _formula(6, 10)[0], "t_0, the encoding of position 0 (sin 0 = 0, cos 0 = 1)", **TORCH,
+    expect_array(got[0], _formula(6, 10)[0], phrase("t_0, the encoding of position 0 (sin 0 = 0, cos 0 = 1)"), **TORCH,
                  rtol=0.0, atol=ATOL, hint="hint.pe_formula", diagnoses=_mistakes(6, 10, rows=0))
-    expect_array(got[1], _formula(6, 10)[1], "t_1, the encoding of position 1", **TORCH, rtol=0.0, atol=ATOL,
+    expect_array(got[1], _formula(6, 10)[1], phrase("t_1, the encoding of position 1"), **TORCH, rtol=0.0, atol=ATOL,
                  hint="hint.pe_formula", diagnoses=_mistakes(6, 10, rows=1))
 
 
@@ -66,8 +66,8 @@ def test_pe_shape_dtype(student):
     got = _pe(student, 9, 4)
     expect_shape(got, (9, 4), "sinusoidal_positional_encoding(9, 4)", **TORCH, hint="hint.pe_formula")
     if got.dtype != torch.float32:
-        raise fail("fail.wrong_type", what="sinusoidal_positional_encoding(9, 4)", expected="float32 tensor",
-                   got=f"tensor of dtype {str(got.dtype).replace('torch.', '')}", hint="hint.pe_dtype")
+        raise fail("fail.wrong_type", what="sinusoidal_positional_encoding(9, 4)", expected=phrase("float32 tensor"),
+                   got=phrase("tensor of dtype {dtype}", dtype=str(got.dtype).replace('torch.', '')), hint="hint.pe_dtype")
 
 
 @grader("sinusoidal_positional_encoding", "pe.odd_d_model")
@@ -82,7 +82,7 @@ def test_pe_odd_d_model(student):
             pass
         err.hint = err.hint or text("hint.pe_odd")
         raise
-    expect_array(got, _formula(12, 7), "sinusoidal_positional_encoding(12, 7): the last column is a sine", **TORCH,
+    expect_array(got, _formula(12, 7), phrase("sinusoidal_positional_encoding(12, 7): the last column is a sine"), **TORCH,
                  rtol=0.0, atol=ATOL, hint="hint.pe_odd",
                  diagnoses={**_mistakes(12, 7), "why.pe_odd_d_model#padded": lambda: _formula(12, 8)[:, :7]})
 
@@ -98,7 +98,7 @@ def test_pe_dot_product_depends_on_distance(student):
         return torch.stack([(pe[: n - shifts] * pe[s: n - shifts + s]).sum(-1) for s in range(shifts)], dim=1)
 
     expected = table(_formula(n, d))
-    expect_array(table(got), expected, "t_i · t_(i+Δ) for i = 0..19 and Δ = 0..9 (the same in every row)", **TORCH,
+    expect_array(table(got), expected, phrase("t_i · t_(i+Δ) for i = 0..19 and Δ = 0..9 (the same in every row)"), **TORCH,
                  rtol=0.0, atol=1e-4, hint="hint.pe_formula",
                  diagnoses={k: (lambda f=f: table(f())) for k, f in _mistakes(n, d).items()})
 
@@ -117,9 +117,9 @@ def _expect_buffer(m, d=D, max_len=MAX_LEN):
         raise fail("fail.pe_parameter", name=m.name, why="why.pe_parameter")
     if buffers.get("pe") != (max_len, d):
         why = "why.pe_plain_attribute" if not buffers and not params else None
-        got = f"shape {buffers['pe']}" if "pe" in buffers else (", ".join(buffers) or "no buffers")
+        got = phrase("shape {shape}", shape=buffers["pe"]) if "pe" in buffers else (", ".join(buffers) or phrase("no buffers"))
         raise fail("fail.no_buffer", name=m.name, hint="hint.pe_buffer", why=why,
-                   evidence=Evidence(expected=f"a buffer `pe` of shape {(max_len, d)}", got=got))
+                   evidence=Evidence(expected=phrase("a buffer `pe` of shape {shape}", shape=(max_len, d)), got=got))
     if params:
         raise fail("fail.parameters", name=m.name, hint="hint.pe_buffer",
                    evidence=Evidence(details=[text("detail.unexpected_parameters", names=", ".join(params))]))
@@ -139,7 +139,7 @@ def test_pemod_forward(student):
         with hinted("hint.pe_slice"):
             got = m(x)
         pe = _formula(n, D)
-        expect_array(got, x + pe, f"the output for x of shape {(b, n, D)}", **TORCH, rtol=0.0, atol=ATOL,
+        expect_array(got, x + pe, phrase("the output for x of shape {shape}", shape=(b, n, D)), **TORCH, rtol=0.0, atol=ATOL,
                      dtype=torch.float32, hint="hint.pe_slice",
                      diagnoses={"why.pe_batch_axis": lambda x=x, b=b: x + _formula(b, D)[:, None, :]})
 
@@ -149,7 +149,7 @@ def test_pemod_too_long(student):
     m = _module(student, max_len=10)
     m.eval()
     expect_raises(lambda: m(torch.zeros(2, 11, D)), "ValueError",
-                  "PositionalEncoding(8, max_len=10) on a sequence of 11 positions", why="why.pe_no_length_check",
+                  phrase("PositionalEncoding(8, max_len=10) on a sequence of 11 positions"), why="why.pe_no_length_check",
                   hint="hint.pe_too_long")
 
 
@@ -166,7 +166,7 @@ def test_pemod_state_dict(student):
     m.load_state_dict({**state, "pe": doubled})
     m.eval()
     x = torch.zeros(2, 7, D)
-    expect_array(m(x), doubled[:7].expand(2, 7, D), "the output after loading a state dict with pe doubled", **TORCH,
+    expect_array(m(x), doubled[:7].expand(2, 7, D), phrase("the output after loading a state dict with pe doubled"), **TORCH,
                  rtol=0.0, atol=ATOL, hint="hint.pe_buffer")
 
 
@@ -183,12 +183,12 @@ def test_pemod_dropout(student):
         m0.eval()
         return None if changed(m0(x), clean, 1e-5) else got_eval
 
-    expect_array(got_eval, clean, "the output in eval mode with dropout=0.5", **TORCH, rtol=0.0, atol=ATOL,
+    expect_array(got_eval, clean, phrase("the output in eval mode with dropout=0.5"), **TORCH, rtol=0.0, atol=ATOL,
                  hint="hint.dropout_module", diagnoses={"why.dropout_in_eval": active_in_eval})
     m.train()
     torch.manual_seed(0)
     got = m(x)
-    expect_shape(got, tuple(x.shape), "the output in training mode", **TORCH)
+    expect_shape(got, tuple(x.shape), phrase("the output in training mode"), **TORCH)
     zero = got.abs() < 1e-6
     kept = (got - 2 * clean).abs() < 1e-4
     if not zero.any():
@@ -202,4 +202,5 @@ def test_pemod_dropout(student):
         want, have = 2 * clean[i].item(), got[i].item()
         n = digits_to_show(np.array([want]), abs(have - want))  # enough digits to show the difference
         raise fail("fail.dropout_values", name=m.name, why=why, hint="hint.pe_dropout",
-                   evidence=Evidence(expected=f"0 or 2·(x + pe) = {want:.{n}g}", got=f"{have:.{n}g} at index {i}"))
+                   evidence=Evidence(expected=phrase("0 or 2·(x + pe) = {want:.{n}g}", want=want, n=n),
+                                     got=phrase("{have:.{n}g} at index {i}", have=have, n=n, i=i)))

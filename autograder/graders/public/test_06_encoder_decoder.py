@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, fail, hinted
 from autograder.graders import blocks
@@ -95,8 +96,8 @@ def test_ln_parameters(student):
     expect_parameters(m, {"weight": (7,), "bias": (7,)}, hint="hint.ln_parameters",
                       diagnoses={"why.ln_names": lambda got: len(got) == 2 and set(got) != {"weight", "bias"}})
     state = m.state_dict()
-    expect_array(state["weight"], torch.ones(7), "the initial weight (γ)", **TORCH, hint="hint.ln_parameters")
-    expect_array(state["bias"], torch.zeros(7), "the initial bias (β)", **TORCH, hint="hint.ln_parameters")
+    expect_array(state["weight"], torch.ones(7), phrase("the initial weight (γ)"), **TORCH, hint="hint.ln_parameters")
+    expect_array(state["bias"], torch.zeros(7), phrase("the initial bias (β)"), **TORCH, hint="hint.ln_parameters")
     reference = torch.nn.LayerNorm(7).state_dict()
     m.load_state_dict(reference)  # an nn.LayerNorm state dict loads as it is
 
@@ -105,7 +106,7 @@ def test_ln_parameters(student):
 def test_ln_oracle(student):
     m, state = _ln(student, D, seed=700)
     x = 2 * _x(B, T, D, seed=701) + 1
-    expect_array(m(x), _ln_reference(x, state), "LayerNorm(12) of x with shape (2, 5, 12)", **TORCH,
+    expect_array(m(x), _ln_reference(x, state), phrase("LayerNorm(12) of x with shape (2, 5, 12)"), **TORCH,
                  hint="hint.ln_formula", diagnoses={**_ln_mistakes(x, state), **_ln_default_eps_mistakes(x, state)})
 
 
@@ -113,7 +114,7 @@ def test_ln_oracle(student):
 def test_ln_small_variance(student):
     m, state = _ln(student, 4, seed=702)
     x = 1e-3 * _x(3, 4, seed=703) + torch.tensor([[0.5], [-2.0], [3.0]], dtype=DT)  # variance ≈ 1e-6 < eps
-    expect_array(m(x), _ln_reference(x, state), "LayerNorm(4) of rows with variance ≈ 1e-6 (smaller than eps)",
+    expect_array(m(x), _ln_reference(x, state), phrase("LayerNorm(4) of rows with variance ≈ 1e-6 (smaller than eps)"),
                  **TORCH, hint="hint.ln_formula",
                  diagnoses={**_ln_mistakes(x, state), **_ln_default_eps_mistakes(x, state)})
 
@@ -146,7 +147,7 @@ def test_ffn_parameters(student):
 def test_ffn_oracle(student):
     m, state = _ffn(student)
     x = _x(B, T, D, seed=711)
-    expect_array(m(x), o.feed_forward(state, x), "FeedForward(12, 20) of x", **TORCH, hint="hint.ffn", diagnoses={
+    expect_array(m(x), o.feed_forward(state, x), phrase("FeedForward(12, 20) of x"), **TORCH, hint="hint.ffn", diagnoses={
         "why.ffn_relu_after": lambda: o.feed_forward(state, x, relu_after=True),
         "why.ffn_activation": lambda: o.feed_forward(state, x, activation="gelu"),
         "why.ffn_activation#tanh": lambda: o.mistake_feed_forward_tanh_gelu(state, x),
@@ -167,7 +168,7 @@ def test_ffn_dropout(student):
     m = build(0.5)
     load(m, {**state, "linear2.weight": torch.zeros(D, FF, dtype=DT)})
     expect_dropout_inside(m, lambda m: m(x), state["linear2.bias"], "FeedForward",
-                          "on the hidden layer, between the ReLU and linear2")
+                          phrase("on the hidden layer, between the ReLU and linear2"))
 
 
 # --- EncoderLayer --------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ def test_enc_parameters(student):
 def test_enc_oracle(student):
     m, state = _enc(student)
     x = _x(B, S, D, seed=721)
-    expect_array(m(x), o.encoder_layer_reference(state, x, None, H), "the output of the encoder layer", **TORCH,
+    expect_array(m(x), o.encoder_layer_reference(state, x, None, H), phrase("the output of the encoder layer"), **TORCH,
                  hint="hint.enc_order", diagnoses=_enc_mistakes(state, x, None))
 
 
@@ -217,7 +218,7 @@ def test_enc_mask(student):
     x = _x(B, S, D, seed=723)
     mask = _pad_mask([S, 4], S)
     expect_array(m(x, mask), o.encoder_layer_reference(state, x, mask, H),
-                 "the output with a padding mask (the second sentence has 2 padded positions)", **TORCH,
+                 phrase("the output with a padding mask (the second sentence has 2 padded positions)"), **TORCH,
                  hint="hint.enc_mask", diagnoses=_enc_mistakes(state, x, mask))
 
 
@@ -230,8 +231,8 @@ def test_enc_padding_invariance(student):
     x2[0, 3:] += 5 * _x(S - 3, D, seed=726)
     x2[1, 4:] -= 3.0
     out, out2 = m(x, mask), m(x2, mask)
-    expect_shape(out2, (B, S, D), "the output", **TORCH)
-    expect_array(out2[0, :3], out[0, :3], "the real tokens' outputs after changing the padded tokens", **TORCH,
+    expect_shape(out2, (B, S, D), phrase("the output"), **TORCH)
+    expect_array(out2[0, :3], out[0, :3], phrase("the real tokens' outputs after changing the padded tokens"), **TORCH,
                  hint="hint.enc_mask",
                  diagnoses={"why.enc_mask_ignored": lambda: o.encoder_layer(state, x2, mask, H, use_mask=False)[0, :3]})
 
@@ -295,8 +296,9 @@ def _expect_sublayer_rates(student, cls, state, call, x, kinds):
     got = call(m)
     if changed(call(m), got):  # random in eval mode: expect_dropout names that (dropout in eval)
         return
-    expect_array(got, _probe_output(state, x, right), f"the output of {cls}(..., dropout={PROBE_RATE}) in eval mode "
-                 "on sub-layers that output the dropout rate they were built with", **TORCH, hint="hint.sublayer_rate",
+    expect_array(got, _probe_output(state, x, right), phrase("the output of {cls}(..., dropout={rate}) in eval mode "
+                 "on sub-layers that output the dropout rate they were built with", cls=cls, rate=PROBE_RATE),
+                 **TORCH, hint="hint.sublayer_rate",
                  diagnoses=diagnoses, rtol=1e-3, atol=1e-4)  # rates 0.3 / 0.1 / 0 differ by far more; eps does not count here
 
 
@@ -348,7 +350,7 @@ def test_dec_oracle(student):
     x, memory = _x(B, S, D, seed=731), _x(B, S, D, seed=732)  # T = S here, so that every mistake can be named
     src_mask, tgt_mask = _pad_mask([S, 4], S), t.causal(S)
     expect_array(m(x, memory, src_mask, tgt_mask), o.decoder_layer_reference(state, x, memory, src_mask, tgt_mask, H),
-                 "the output of the decoder layer (causal target mask, padded source)", **TORCH, hint="hint.dec_order",
+                 phrase("the output of the decoder layer (causal target mask, padded source)"), **TORCH, hint="hint.dec_order",
                  diagnoses=_dec_mistakes(state, x, memory, src_mask, tgt_mask))
 
 
@@ -361,7 +363,7 @@ def test_dec_lengths(student):
     with hinted("hint.dec_order"):
         got = m(x, memory, src_mask, tgt_mask)
     expect_array(got, o.decoder_layer_reference(state, x, memory, src_mask, tgt_mask, H),
-                 "the output with T = 5 target and S = 8 source positions", **TORCH, hint="hint.dec_order")
+                 phrase("the output with T = 5 target and S = 8 source positions"), **TORCH, hint="hint.dec_order")
 
 
 @grader("decoder_layer", "dec.causality")
@@ -372,8 +374,8 @@ def test_dec_causality(student):
     x2 = x.clone()
     x2[:, 3:] = _x(B, T - 3, D, seed=739)  # change the future
     out, out2 = m(x, memory, None, mask), m(x2, memory, None, mask)
-    expect_shape(out2, (B, T, D), "the output", **TORCH)
-    expect_array(out2[:, :3], out[:, :3], "the outputs at positions 0..2 after changing target positions 3..4",
+    expect_shape(out2, (B, T, D), phrase("the output"), **TORCH)
+    expect_array(out2[:, :3], out[:, :3], phrase("the outputs at positions 0..2 after changing target positions 3..4"),
                  **TORCH, hint="hint.dec_causal",
                  diagnoses={"why.dec_no_causal": lambda: o.decoder_layer(state, x2, memory, None, mask, H, causal=False)[:, :3]})
 
@@ -388,7 +390,7 @@ def test_dec_memory_padding(student):
     memory2[1, 3:] = _x(S - 3, D, seed=743)
     tgt_mask = t.causal(T)
     out, out2 = m(x, memory, src_mask, tgt_mask), m(x, memory2, src_mask, tgt_mask)
-    expect_array(out2, out, "the output after changing the padded source positions of memory", **TORCH,
+    expect_array(out2, out, phrase("the output after changing the padded source positions of memory"), **TORCH,
                  hint="hint.dec_masks",
                  diagnoses={"why.dec_masks_swapped": lambda: o.decoder_layer(state, x, memory2, src_mask, tgt_mask, H,
                                                                              masks_swapped=True)})
@@ -450,7 +452,7 @@ def test_stack_encoder(student):
     x = _x(B, S, D, seed=751)
     mask = _pad_mask([S, 4], S)
     f = lambda **kw: (lambda: o.encoder(state, x, mask, H, N, **kw))  # noqa: E731
-    expect_array(m(x, mask), o.encoder_reference(state, x, mask, H, N), "the output of a 2-layer Encoder", **TORCH,
+    expect_array(m(x, mask), o.encoder_reference(state, x, mask, H, N), phrase("the output of a 2-layer Encoder"), **TORCH,
                  hint="hint.stack", diagnoses={"why.stack_not_chained": f(chained=False),
                                                "why.stack_final_norm": f(final_norm=True),
                                                "why.encoder_adds_pe": f(add_pe=True)})
@@ -463,7 +465,7 @@ def test_stack_decoder(student):
     src_mask, tgt_mask = _pad_mask([S, 3], S), t.causal(T)
     f = lambda **kw: (lambda: o.decoder(state, x, memory, src_mask, tgt_mask, H, N, **kw))  # noqa: E731
     expect_array(m(x, memory, src_mask, tgt_mask), o.decoder_reference(state, x, memory, src_mask, tgt_mask, H, N),
-                 "the output of a 2-layer Decoder", **TORCH, hint="hint.stack",
+                 phrase("the output of a 2-layer Decoder"), **TORCH, hint="hint.stack",
                  diagnoses={"why.stack_not_chained": f(chained=False), "why.stack_final_norm": f(final_norm=True)})
 
 
@@ -473,8 +475,8 @@ def test_stack_permutation(student):
     x = _x(B, S, D, seed=756)
     perm = torch.tensor([2, 5, 0, 4, 1, 3])
     out, out_p = m(x), m(x[:, perm])
-    expect_shape(out_p, (B, S, D), "the output", **TORCH)
-    expect_array(out_p, out[:, perm], "the Encoder's output for permuted tokens (no positional encoding inside)",
+    expect_shape(out_p, (B, S, D), phrase("the output"), **TORCH)
+    expect_array(out_p, out[:, perm], phrase("the Encoder's output for permuted tokens (no positional encoding inside)"),
                  **TORCH, hint="hint.stack",
                  diagnoses={"why.encoder_adds_pe": lambda: o.encoder(state, x[:, perm], None, H, N, add_pe=True)})
 
@@ -487,8 +489,8 @@ def test_stack_causality(student):
     x2 = x.clone()
     x2[:, 2:] = _x(B, T - 2, D, seed=760)
     out, out2 = m(x, memory, None, mask), m(x2, memory, None, mask)
-    expect_shape(out2, (B, T, D), "the output", **TORCH)
-    expect_array(out2[:, :2], out[:, :2], "the Decoder's outputs at positions 0..1 after changing positions 2..4",
+    expect_shape(out2, (B, T, D), phrase("the output"), **TORCH)
+    expect_array(out2[:, :2], out[:, :2], phrase("the Decoder's outputs at positions 0..1 after changing positions 2..4"),
                  **TORCH, hint="hint.stack")
 
 
@@ -572,7 +574,7 @@ def test_tf_base_count(student):
     m = student.build("Transformer", 100, 120, trusted=blocks.FOR_MODEL)  # the paper's base model by default
     total = sum(torch.Size(s).numel() for s in m.parameter_shapes().values())
     expected = o.transformer_parameter_count(100, 120, 512, 8, 6, 2048)
-    expect_number(total, expected, "the number of parameters of Transformer(100, 120) with the default sizes",
+    expect_number(total, expected, phrase("the number of parameters of Transformer(100, 120) with the default sizes"),
                   hint="hint.tf_defaults", diagnoses={
                       "why.tf_shared_embedding": lambda: expected - 120 * 512,
                       "why.stack_final_norm": lambda: expected + 2 * 512,
@@ -585,13 +587,15 @@ def test_tf_embeddings(student):
     m, state = _model(student, n=0, seed=771)  # no layers: encode and decode return the embedded input
     src, tgt, src_mask, _ = _batch(781)
     memory = m.call("encode", src, src_mask)
-    expect_array(memory, o.embed(state, src, "src_embed"), "encode(src) of a model with no layers: "
-                 "src_embed(src)·√d_model + PE", **TORCH, hint="hint.tf_embed", diagnoses={
+    expect_array(memory, o.embed(state, src, "src_embed"),
+                 phrase("encode(src) of a model with no layers: src_embed(src)·√d_model + PE"), **TORCH,
+                 hint="hint.tf_embed", diagnoses={
                      "why.tf_no_scale": lambda: o.embed(state, src, "src_embed", scale=False),
                      "why.tf_scale_after_pe": lambda: o.embed(state, src, "src_embed", scale_after_pe=True)})
     states = m.call("decode", tgt, memory, src_mask, None)
-    expect_array(states, o.embed(state, tgt, "tgt_embed"), "decode(tgt, memory) of a model with no layers: "
-                 "tgt_embed(tgt)·√d_model + PE", **TORCH, hint="hint.tf_embed", diagnoses={
+    expect_array(states, o.embed(state, tgt, "tgt_embed"),
+                 phrase("decode(tgt, memory) of a model with no layers: tgt_embed(tgt)·√d_model + PE"), **TORCH,
+                 hint="hint.tf_embed", diagnoses={
                      "why.tf_no_scale": lambda: o.embed(state, tgt, "tgt_embed", scale=False),
                      "why.tf_scale_after_pe": lambda: o.embed(state, tgt, "tgt_embed", scale_after_pe=True),
                      "why.tf_wrong_embedding": lambda: o.embed(state, tgt, "src_embed"),
@@ -604,7 +608,7 @@ def test_tf_oracle(student):
     m, state = _model(student, seed=772)
     src, tgt, src_mask, tgt_mask = _batch(782)
     _, _, logits = o.transformer_reference(state, src, tgt, src_mask, tgt_mask, H, N)
-    expect_array(m(src, tgt, src_mask, tgt_mask), logits, "the logits of forward(src, tgt, src_mask, tgt_mask)",
+    expect_array(m(src, tgt, src_mask, tgt_mask), logits, phrase("the logits of forward(src, tgt, src_mask, tgt_mask)"),
                  **TORCH, hint="hint.tf_forward",
                  diagnoses={**_model_mistakes(state, src, tgt, src_mask, tgt_mask, which=2),
                             "why.tf_log_softmax": lambda: o.mistake_log_softmax_generator(logits)})
@@ -630,10 +634,10 @@ def test_tf_encode_decode(student):
     src, tgt, src_mask, tgt_mask = _batch(783)
     ref_memory, ref_states, ref_logits = o.transformer_reference(state, src, tgt, src_mask, tgt_mask, H, N)
     memory = m.call("encode", src, src_mask)
-    expect_array(memory, ref_memory, "encode(src, src_mask): the memory, (batch, S, d_model)", **TORCH,
+    expect_array(memory, ref_memory, phrase("encode(src, src_mask): the memory, (batch, S, d_model)"), **TORCH,
                  hint="hint.tf_forward", diagnoses=_model_mistakes(state, src, tgt, src_mask, tgt_mask, which=0))
     states = m.call("decode", tgt, ref_memory, src_mask, tgt_mask)
-    expect_array(states, ref_states, "decode(tgt, memory, src_mask, tgt_mask): the decoder states, (batch, T, d_model)",
+    expect_array(states, ref_states, phrase("decode(tgt, memory, src_mask, tgt_mask): the decoder states, (batch, T, d_model)"),
                  **TORCH, hint="hint.tf_forward",
                  diagnoses={"why.tf_decode_logits": lambda: ref_logits,
                             **_model_mistakes(state, src, tgt, src_mask, tgt_mask, which=1)})
@@ -646,8 +650,8 @@ def test_tf_causality(student):
     tgt2 = tgt.clone()
     tgt2[:, 3:] = (tgt2[:, 3:] + 3) % (V_SRC - 1) + 1  # other tokens at positions 3..4
     out, out2 = m(src, tgt, src_mask, tgt_mask), m(src, tgt2, src_mask, tgt_mask)
-    expect_shape(out2, (B, T, V_TGT), "the logits", **TORCH, hint="hint.tf_forward")
-    expect_array(out2[:, :3], out[:, :3], "the logits at positions 0..2 after changing target tokens 3..4",
+    expect_shape(out2, (B, T, V_TGT), phrase("the logits"), **TORCH, hint="hint.tf_forward")
+    expect_array(out2[:, :3], out[:, :3], phrase("the logits at positions 0..2 after changing target tokens 3..4"),
                  **TORCH, hint="hint.tf_masks")
 
 
@@ -658,7 +662,7 @@ def test_tf_padding(student):
     src2 = src.clone()
     src2[1, 4:] = torch.tensor([7, 3])  # other tokens where the mask says "padding"
     out, out2 = m(src, tgt, src_mask, tgt_mask), m(src2, tgt, src_mask, tgt_mask)
-    expect_array(out2, out, "the logits after changing the padded source tokens", **TORCH, hint="hint.tf_masks")
+    expect_array(out2, out, phrase("the logits after changing the padded source tokens"), **TORCH, hint="hint.tf_masks")
 
 
 @grader("transformer", "tf.gradients")

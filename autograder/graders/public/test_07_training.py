@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from autograder import checkpoint as ckpt
-from autograder.catalogue import text
+from autograder.catalogue import phrase, text
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_finite, expect_shape, fail, hinted
 from autograder.failures import Evidence, GraderFailure
@@ -88,8 +88,8 @@ def _batch_mistakes(src, tgt, pad, bos, eos, key):
 def test_batch_tokens(student):
     got = _make_batch(student)
     want = o.make_batch(SRC, TGT, PAD, BOS, EOS)
-    for key, what in (("src", "the source tokens `src`"), ("tgt_in", "the decoder input `tgt_in`"),
-                      ("tgt_out", "the labels `tgt_out`")):
+    for key, what in (("src", phrase("the source tokens `src`")), ("tgt_in", phrase("the decoder input `tgt_in`")),
+                      ("tgt_out", phrase("the labels `tgt_out`"))):
         expect_array(got[key], want[key], what, **TORCH, hint="hint.batch_layout",
                      diagnoses=_batch_mistakes(SRC, TGT, PAD, BOS, EOS, key))
 
@@ -98,8 +98,8 @@ def test_batch_tokens(student):
 def test_batch_masks(student):
     got = _make_batch(student)
     want = o.make_batch(SRC, TGT, PAD, BOS, EOS)
-    expect_array(got["src_mask"], want["src_mask"], "the source mask `src_mask`", **TORCH, hint="hint.batch_masks")
-    expect_array(got["tgt_mask"], want["tgt_mask"], "the target mask `tgt_mask`", **TORCH, hint="hint.batch_masks",
+    expect_array(got["src_mask"], want["src_mask"], phrase("the source mask `src_mask`"), **TORCH, hint="hint.batch_masks")
+    expect_array(got["tgt_mask"], want["tgt_mask"], phrase("the target mask `tgt_mask`"), **TORCH, hint="hint.batch_masks",
                  diagnoses={"why.batch_not_shifted": lambda: o.make_batch(SRC, TGT, PAD, BOS, EOS, shift=False)["tgt_mask"]})
 
 
@@ -109,9 +109,9 @@ def test_batch_dtypes(student):
     for key in KEYS:
         want = torch.bool if key.endswith("mask") else torch.long
         if not isinstance(got[key], torch.Tensor) or got[key].dtype != want:
-            kind = f"tensor of dtype {str(got[key].dtype).replace('torch.', '')}" if isinstance(got[key], torch.Tensor) \
+            kind = phrase("tensor of dtype {dtype}", dtype=str(got[key].dtype).replace('torch.', '')) if isinstance(got[key], torch.Tensor) \
                 else type(got[key]).__name__
-            raise fail("fail.wrong_type", what=f"`{key}`", expected=f"tensor of dtype {str(want).replace('torch.', '')}",
+            raise fail("fail.wrong_type", what=f"`{key}`", expected=phrase("tensor of dtype {dtype}", dtype=str(want).replace('torch.', '')),
                        got=kind, hint="hint.batch_layout")
 
 
@@ -121,7 +121,7 @@ def test_batch_ids(student):
     got = _make_batch(student, src, tgt, pad=3, bos=0, eos=1)  # other special ids: use the arguments
     want = o.make_batch(src, tgt, 3, 0, 1)
     for key in ("src", "tgt_in", "tgt_out"):
-        expect_array(got[key], want[key], f"`{key}` with pad_id=3, bos_id=0, eos_id=1", **TORCH,
+        expect_array(got[key], want[key], phrase("`{key}` with pad_id=3, bos_id=0, eos_id=1", key=key), **TORCH,
                      hint="hint.batch_ids", diagnoses=_batch_mistakes(src, tgt, 3, 0, 1, key))
 
 
@@ -151,7 +151,7 @@ def _loss_mistakes(logits, y, pad, eps):
 def _loss(student, logits, y, pad, eps):
     got = student.function("label_smoothed_loss")(logits, y, pad, eps)
     if not isinstance(got, torch.Tensor) or got.dim() != 0:
-        raise fail("fail.loss_scalar", got=f"shape {tuple(got.shape)}" if isinstance(got, torch.Tensor) else type(got).__name__)
+        raise fail("fail.loss_scalar", got=phrase("shape {shape}", shape=tuple(got.shape)) if isinstance(got, torch.Tensor) else type(got).__name__)
     return got
 
 
@@ -159,7 +159,7 @@ def _loss(student, logits, y, pad, eps):
 def test_loss_oracle(student):
     logits, y = _logits(700), _targets(701, pad=0)
     got = _loss(student, logits, y, 0, 0.1)
-    expect_array(got, o.loss(logits, y, 0, 0.1), "the loss", **TORCH, hint="hint.loss_formula",
+    expect_array(got, o.loss(logits, y, 0, 0.1), phrase("the loss"), **TORCH, hint="hint.loss_formula",
                  diagnoses=_loss_mistakes(logits, y, 0, 0.1))
 
 
@@ -167,7 +167,7 @@ def test_loss_oracle(student):
 def test_loss_no_smoothing(student):
     logits, y = _logits(702), _targets(703, pad=0)
     got = _loss(student, logits, y, 0, 0.0)
-    expect_array(got, o.loss(logits, y, 0, 0.0), "the loss with smoothing = 0 (plain cross-entropy)", **TORCH,
+    expect_array(got, o.loss(logits, y, 0, 0.0), phrase("the loss with smoothing = 0 (plain cross-entropy)"), **TORCH,
                  hint="hint.loss_formula", diagnoses={
                      "why.loss_pad_included": lambda: o.mistake_loss(logits, y, 0, 0.0, "pad_included"),
                      "why.loss_logits_as_log_probs": lambda: named.mistake_loss_logits_as_log_probs(logits, y, 0, 0.0)})
@@ -181,16 +181,16 @@ def test_loss_ignores_pad(student):
     changed[y == pad] = torch.randn(int((y == pad).sum()), logits.shape[-1], generator=o_gen(706), dtype=logits.dtype) * 9
     got = _loss(student, changed, y, pad, 0.2)
     with hinted("hint.loss_pad"):
-        expect_array(got, o.loss(logits, y, pad, 0.2), "the loss after changing the logits at padded positions "
-                     "(pad_id = 5)", **TORCH, diagnoses=_loss_mistakes(changed, y, pad, 0.2))
+        expect_array(got, o.loss(logits, y, pad, 0.2), phrase("the loss after changing the logits at padded positions "
+                     "(pad_id = 5)"), **TORCH, diagnoses=_loss_mistakes(changed, y, pad, 0.2))
 
 
 @grader("label_smoothed_loss", "loss.large_logits")
 def test_loss_large_logits(student):
     logits, y = _logits(707, scale=1000.0), _targets(708, pad=0)
     got = _loss(student, logits, y, 0, 0.1)
-    expect_finite(got, "the loss for logits of size 1000", hint="hint.loss_log_softmax")
-    expect_array(got, o.loss(logits, y, 0, 0.1), "the loss for logits of size 1000", **TORCH, rtol=1e-6,
+    expect_finite(got, phrase("the loss for logits of size 1000"), hint="hint.loss_log_softmax")
+    expect_array(got, o.loss(logits, y, 0, 0.1), phrase("the loss for logits of size 1000"), **TORCH, rtol=1e-6,
                  hint="hint.loss_log_softmax")
 
 
@@ -199,17 +199,17 @@ def test_loss_gradients(student):
     logits, y = _logits(709).requires_grad_(), _targets(710, pad=0)
     out, (g, *_) = student.function("label_smoothed_loss").grad(logits, y, 0, 0.1, grad_outputs=[torch.tensor(1.0, dtype=logits.dtype)])
     if g is None:
-        raise fail("fail.no_grad", what="the logits", hint="hint.torch_only")
+        raise fail("fail.no_grad", what=phrase("the logits"), hint="hint.torch_only")
     x = logits.detach().clone().requires_grad_()
     (want,) = torch.autograd.grad(o.loss(x, y, 0, 0.1), x)
-    expect_array(g, want, "the gradient of the loss with respect to the logits", **TORCH)
+    expect_array(g, want, phrase("the gradient of the loss with respect to the logits"), **TORCH)
 
 
 @grader("label_smoothed_loss", "loss.dtype")
 def test_loss_dtype(student):
     logits, y = _logits(711, dtype=torch.float32), _targets(712, pad=0)
     got = _loss(student, logits, y, 0, 0.1)
-    expect_array(got, o.loss(logits, y, 0, 0.1), "the loss for float32 logits", **TORCH, dtype=torch.float32,
+    expect_array(got, o.loss(logits, y, 0, 0.1), phrase("the loss for float32 logits"), **TORCH, dtype=torch.float32,
                  rtol=1e-5, atol=1e-5)
 
 
@@ -219,7 +219,7 @@ def _noam(student, step, d_model, warmup):
     if isinstance(got, torch.Tensor) and got.numel() == 1:
         got = got.item()
     if not isinstance(got, (int, float)) or isinstance(got, bool):
-        raise fail("fail.wrong_type", what=f"noam_lr({step}, {d_model}, {warmup})", expected="number",
+        raise fail("fail.wrong_type", what=f"noam_lr({step}, {d_model}, {warmup})", expected=phrase("number"),
                    got=type(got).__name__)
     return float(got)
 
@@ -235,7 +235,7 @@ def test_noam_formula(student):
     steps = [1, 10, 100, 1000, 3999, 4000, 4001, 10000, 100000]
     got = torch.tensor([_noam(student, s, d, w) for s in steps], dtype=torch.float64)
     expect_array(got, torch.tensor([o.noam(s, d, w) for s in steps], dtype=torch.float64),
-                 f"noam_lr(step, 512, 4000) at steps {steps}", **TORCH, rtol=1e-9, atol=0, hint="hint.noam",
+                 phrase("noam_lr(step, 512, 4000) at steps {steps}", steps=steps), **TORCH, rtol=1e-9, atol=0, hint="hint.noam",
                  diagnoses=_noam_mistakes(steps, d, w))
 
 
@@ -243,7 +243,7 @@ def test_noam_formula(student):
 def test_noam_step_zero(student):
     got = _noam(student, 0, 64, 200)
     expect_array(torch.tensor(got, dtype=torch.float64), torch.tensor(o.noam(0, 64, 200), dtype=torch.float64),
-                 "noam_lr(0, 64, 200) (step 0 counts as step 1)", **TORCH, rtol=1e-9, atol=0, hint="hint.noam_zero")
+                 phrase("noam_lr(0, 64, 200) (step 0 counts as step 1)"), **TORCH, rtol=1e-9, atol=0, hint="hint.noam_zero")
 
 
 @grader("noam_lr", "noam.peak")
@@ -252,7 +252,7 @@ def test_noam_peak(student):
     steps = list(range(0, 801, 10))
     got = torch.tensor([_noam(student, s, d, w) for s in steps], dtype=torch.float64)
     expect_array(got, torch.tensor([o.noam(s, d, w) for s in steps], dtype=torch.float64),
-                 "noam_lr(step, 64, 200) for steps 0, 10, …, 800 (rising until 200, then falling)", **TORCH,
+                 phrase("noam_lr(step, 64, 200) for steps 0, 10, …, 800 (rising until 200, then falling)"), **TORCH,
                  rtol=1e-9, atol=0, hint="hint.noam", diagnoses=_noam_mistakes(steps, d, w))
 
 
@@ -299,8 +299,8 @@ def test_train_step_sgd(student):
     mistakes = {"why.train_no_zero_grad": lambda: wrong("no_zero_grad"),
                 "why.train_clip_after_step": lambda: wrong("clip_after_step") if clipped else None,
                 "why.train_no_clip": lambda: wrong("no_clip") if not clipped else None}
-    expect_array(o.flat(theirs.read(o.state_of)), o.flat(want), "the weights after one SGD step (all parameters, "
-                 "flattened)", **TORCH, rtol=1e-6, atol=1e-9, hint="hint.train_order", diagnoses=mistakes)
+    expect_array(o.flat(theirs.read(o.state_of)), o.flat(want), phrase("the weights after one SGD step (all parameters, "
+                 "flattened)"), **TORCH, rtol=1e-6, atol=1e-9, hint="hint.train_order", diagnoses=mistakes)
 
 
 @grader("train_step", "train.loss")
@@ -312,7 +312,7 @@ def test_train_step_loss(student):
     got = _train_step(student, theirs, sgd, batch, pad_id=pad, smoothing=0.1, max_norm=1.0)
     if isinstance(got, torch.Tensor) or not isinstance(got, float):
         raise fail("fail.train_loss_type", got=type(got).__name__, hint="hint.train_item")
-    expect_array(torch.tensor(got), torch.tensor(want), "the returned loss (before the step)", **TORCH, rtol=1e-6)
+    expect_array(torch.tensor(got), torch.tensor(want), phrase("the returned loss (before the step)"), **TORCH, rtol=1e-6)
 
 
 @grader("train_step", "train.train_mode")
@@ -341,7 +341,7 @@ def test_train_step_autocast(student):
         raise fail("fail.train_loss_type", got=type(got).__name__, hint="hint.train_item")
     # bfloat16 keeps 8 significant bits (relative rounding 2^-8 ≈ 0.4 %): 5 % is far beyond rounding
     # and far below what a wrong loss gives.
-    expect_array(torch.tensor(got), torch.tensor(fp32_loss), "the loss under bfloat16 autocast", **TORCH, rtol=0.05)
+    expect_array(torch.tensor(got), torch.tensor(fp32_loss), phrase("the loss under bfloat16 autocast"), **TORCH, rtol=0.05)
     if torch.equal(o.flat(theirs.read(o.state_of)), before):
         raise fail("fail.train_no_update", hint="hint.train_order")
 
@@ -362,7 +362,7 @@ def test_train_step_cuda(cuda_student):
     if isinstance(got, torch.Tensor) or not isinstance(got, float):
         raise fail("fail.train_loss_type", got=type(got).__name__, hint="hint.train_item")
     # float16 keeps 11 significant bits; 5 % as for bfloat16 above.
-    expect_array(torch.tensor(got), torch.tensor(fp32_loss), "the loss on CUDA with float16 autocast", **TORCH, rtol=0.05)
+    expect_array(torch.tensor(got), torch.tensor(fp32_loss), phrase("the loss on CUDA with float16 autocast"), **TORCH, rtol=0.05)
     if torch.equal(o.flat(theirs.read(o.state_of)), before):
         raise fail("fail.train_no_update", hint="hint.train_scaler")
 
@@ -371,8 +371,8 @@ def test_train_step_cuda(cuda_student):
 def _greedy(student, model, src, max_len, bos=BOS, eos=EOS):
     got = student.function("greedy_decode", trusted=o.TRUSTED)(model, src, o.padding_mask(src, PAD), max_len, bos, eos)
     if not isinstance(got, torch.Tensor) or got.dtype not in (torch.int64, torch.int32):
-        kind = f"tensor of dtype {str(got.dtype).replace('torch.', '')}" if isinstance(got, torch.Tensor) else type(got).__name__
-        raise fail("fail.wrong_type", what="the tokens greedy_decode returns", expected="tensor of token ids (torch.long)",
+        kind = phrase("tensor of dtype {dtype}", dtype=str(got.dtype).replace('torch.', '')) if isinstance(got, torch.Tensor) else type(got).__name__
+        raise fail("fail.wrong_type", what=phrase("the tokens greedy_decode returns"), expected=phrase("tensor of token ids (torch.long)"),
                    got=kind)
     return got
 
@@ -397,7 +397,7 @@ def test_greedy_copy(student):
     got = _greedy(student, student.trusted_object(o.CopyModel, 13, PAD, EOS, after=12), COPY_SRC, 12)
     want = o.greedy(model, COPY_SRC, o.padding_mask(COPY_SRC, PAD), 12, BOS, EOS)  # <bos> copy <eos>, padded with <eos>
     with hinted("hint.greedy_loop"):
-        expect_array(got, want, "the tokens for a model that copies its source", **TORCH,
+        expect_array(got, want, phrase("the tokens for a model that copies its source"), **TORCH,
                      diagnoses=_greedy_mistakes(model, COPY_SRC, 12))
 
 
@@ -407,7 +407,7 @@ def test_greedy_transformer(student):
     got = _greedy(student, _theirs(student, o.GREEDY_CONFIG, model, training=False), GREEDY_SRC, 10)
     with hinted("hint.greedy_loop"):
         expect_array(got, o.greedy(model, GREEDY_SRC, o.padding_mask(GREEDY_SRC, PAD), 10, BOS, EOS),
-                     "the tokens of a Transformer with given weights", **TORCH,
+                     phrase("the tokens of a Transformer with given weights"), **TORCH,
                      diagnoses=_greedy_mistakes(model, GREEDY_SRC, 10))
 
 
@@ -415,10 +415,10 @@ def test_greedy_transformer(student):
 def test_greedy_max_len(student):
     model = o.CopyModel(13, PAD, EOS, after=12, never_eos=True)
     got = _greedy(student, student.trusted_object(o.CopyModel, 13, PAD, EOS, after=12, never_eos=True), COPY_SRC, 7)
-    expect_shape(got, (3, 7), "the tokens when no row ever produces <eos> (max_len = 7)", **TORCH,
+    expect_shape(got, (3, 7), phrase("the tokens when no row ever produces <eos> (max_len = 7)"), **TORCH,
                  hint="hint.greedy_max_len")
     expect_array(got, o.greedy(model, COPY_SRC, o.padding_mask(COPY_SRC, PAD), 7, BOS, EOS),
-                 "the tokens when no row ever produces <eos>", **TORCH, hint="hint.greedy_max_len")
+                 phrase("the tokens when no row ever produces <eos>"), **TORCH, hint="hint.greedy_max_len")
 
 
 @grader("greedy_decode", "greedy.no_grad")
@@ -441,7 +441,7 @@ def test_greedy_cuda(cuda_student):
     got = _greedy(cuda_student, _theirs(cuda_student, CONFIG, model, training=False, device="cuda"), src.cuda(), 9)
     if got.device.type != "cuda":
         raise fail("fail.greedy_device", got=got.device.type)
-    expect_array(got.cpu(), want, "the tokens on CUDA", **TORCH, hint="hint.greedy_device")
+    expect_array(got.cpu(), want, phrase("the tokens on CUDA"), **TORCH, hint="hint.greedy_device")
 
 
 # --- translation_checkpoint ---------------------------------------------------------------------
@@ -472,7 +472,7 @@ def test_save_checkpoint(student):
     if missing:
         raise fail("fail.ckpt_missing_tensors", names=", ".join(f"`{k}`" for k in missing[:4]), hint="hint.ckpt_save")
     for k, v in want.items():
-        expect_array(state[k], v, f"the saved tensor `{k}`", **TORCH, rtol=0, atol=0, hint="hint.ckpt_save")
+        expect_array(state[k], v, phrase("the saved tensor `{k}`", k=k), **TORCH, rtol=0, atol=0, hint="hint.ckpt_save")
 
 
 @grader("translation_checkpoint", "ckpt.loads")

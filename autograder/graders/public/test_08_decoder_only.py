@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from autograder import lm_checkpoint as lmc
+from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, fail
 from autograder.graders import blocks
@@ -63,7 +64,7 @@ def _kv(cache, shape, what):
     if not isinstance(cache, (tuple, list)) or len(cache) != 2 or not all(isinstance(c, torch.Tensor) for c in cache):
         raise fail("fail.gpt_cache_type", what=what, hint="hint.csa_cache")
     for name, c in zip("kv", cache):
-        expect_shape(c, shape, f"{name} of {what}", **TORCH, hint="hint.csa_cache")
+        expect_shape(c, shape, phrase("{name} of {what}", name=name, what=what), **TORCH, hint="hint.csa_cache")
 
 
 # --- CausalSelfAttention -----------------------------------------------------------------------------
@@ -91,8 +92,8 @@ def test_csa_parameters(student):
 def test_csa_oracle(student):
     m, state = _csa(student)
     x = _x(B, T, D, seed=801)
-    y, cache = _pair(m(x), "CausalSelfAttention's forward(x)")
-    expect_array(y, o.causal_attention(state, x, H)[0], "y of forward(x) without a cache", **TORCH,
+    y, cache = _pair(m(x), phrase("CausalSelfAttention's forward(x)"))
+    expect_array(y, o.causal_attention(state, x, H)[0], phrase("y of forward(x) without a cache"), **TORCH,
                  hint="hint.csa_mask", diagnoses={"why.gpt_no_causal": lambda: o.causal_attention(state, x, H, causal=False)[0]})
 
 
@@ -100,11 +101,11 @@ def test_csa_oracle(student):
 def test_csa_cache_shapes(student):
     m, state = _csa(student, seed=802)
     x = _x(B, T, D, seed=803)
-    _, cache = _pair(m(x), "CausalSelfAttention's forward(x)")
-    _kv(cache, (B, H, T, DK), "the cache returned for x (batch 2, T 6)")
+    _, cache = _pair(m(x), phrase("CausalSelfAttention's forward(x)"))
+    _kv(cache, (B, H, T, DK), phrase("the cache returned for x (batch 2, T 6)"))
     _, k, v = o.causal_attention(state, x, H)
-    expect_array(cache[0], k, "the cached keys: split_heads(w_k(x))", **TORCH, hint="hint.csa_cache")
-    expect_array(cache[1], v, "the cached values: split_heads(w_v(x))", **TORCH, hint="hint.csa_cache")
+    expect_array(cache[0], k, phrase("the cached keys: split_heads(w_k(x))"), **TORCH, hint="hint.csa_cache")
+    expect_array(cache[1], v, phrase("the cached values: split_heads(w_v(x))"), **TORCH, hint="hint.csa_cache")
 
 
 @grader("causal_self_attention", "csa.cache", weight=2)
@@ -113,13 +114,13 @@ def test_csa_cache(student):
     x = _x(B, T, D, seed=805)
     past = 4
     _, cache = _pair(m(x[:, :past]), "forward(x[:, :4])")
-    _kv(cache, (B, H, past, DK), "the cache after 4 tokens")
+    _kv(cache, (B, H, past, DK), phrase("the cache after 4 tokens"))
     y, cache2 = _pair(m(x[:, past:], _detach(cache)), "forward(x[:, 4:], cache)")
-    _kv(cache2, (B, H, T, DK), "the cache after 4 + 2 tokens (past and new keys)")
+    _kv(cache2, (B, H, T, DK), phrase("the cache after 4 + 2 tokens (past and new keys)"))
     k0, v0 = o.causal_attention(state, x[:, :past], H)[1:]  # the oracle's cache of the first 4 tokens
     f = lambda **kw: (lambda: o.causal_attention(state, x[:, past:], H, (k0, v0), **kw)[0])  # noqa: E731
     expect_array(y, o.causal_attention(state, x[:, past:], H, (k0, v0))[0],
-                 "y for 2 new tokens after a cache of 4 (the new queries are positions 4 and 5)", **TORCH,
+                 phrase("y for 2 new tokens after a cache of 4 (the new queries are positions 4 and 5)"), **TORCH,
                  hint="hint.csa_cache", diagnoses={"why.cache_no_offset": f(offset=False),
                                                    "why.cache_attend_before_append": f(attend_before_append=True)})
 
@@ -132,7 +133,7 @@ def test_csa_causality(student):
     x2[:, 3:] = _x(B, T - 3, D, seed=808)
     y, _ = _pair(m(x), "forward(x)")
     y2, _ = _pair(m(x2), "forward(x)")
-    expect_array(y2[:, :3], y[:, :3], "y at positions 0..2 after changing positions 3..5", **TORCH, hint="hint.csa_mask")
+    expect_array(y2[:, :3], y[:, :3], phrase("y at positions 0..2 after changing positions 3..5"), **TORCH, hint="hint.csa_mask")
 
 
 @grader("causal_self_attention", "csa.dropout")
@@ -172,7 +173,7 @@ def test_mlp_parameters(student):
 def test_mlp_oracle(student):
     m, state = _mlp(student)
     x = 2 * _x(B, T, D, seed=821)
-    expect_array(m(x), o.mlp(state, x), "MLP(12, 20) of x", **TORCH, hint="hint.mlp",
+    expect_array(m(x), o.mlp(state, x), phrase("MLP(12, 20) of x"), **TORCH, hint="hint.mlp",
                  diagnoses={"why.mlp_relu": lambda: o.mlp(state, x, relu=True)})
 
 
@@ -221,9 +222,9 @@ def test_block_parameters(student):
 def test_block_oracle(student):
     m, state = _block(student)
     x = _x(B, T, D, seed=831)
-    y, _ = _pair(m(x), "GPTBlock's forward(x)")
-    expect_array(y, o.block_reference(state, x, H), "the block's output (against nn.TransformerEncoderLayer, "
-                 "norm_first=True, GELU, causal)", **TORCH, hint="hint.block",
+    y, _ = _pair(m(x), phrase("GPTBlock's forward(x)"))
+    expect_array(y, o.block_reference(state, x, H), phrase("the block's output (against nn.TransformerEncoderLayer, "
+                 "norm_first=True, GELU, causal)"), **TORCH, hint="hint.block",
                  diagnoses={"why.post_ln": lambda: o.block(state, x, H, post_ln=True)[0]})
 
 
@@ -232,11 +233,11 @@ def test_block_cache(student):
     m, state = _block(student, seed=832)
     x = _x(B, T, D, seed=833)
     y1, cache = _pair(m(x[:, :5]), "forward(x[:, :5])")
-    _kv(cache, (B, H, 5, DK), "the block's cache after 5 tokens")
+    _kv(cache, (B, H, 5, DK), phrase("the block's cache after 5 tokens"))
     y2, cache = _pair(m(x[:, 5:], _detach(cache)), "forward(x[:, 5:], cache)")
-    _kv(cache, (B, H, T, DK), "the block's cache after 5 + 1 tokens")
+    _kv(cache, (B, H, T, DK), phrase("the block's cache after 5 + 1 tokens"))
     expect_array(torch.cat([y1, y2], -2), o.block_reference(state, x, H),
-                 "5 tokens, then 1 with the cache, against all 6 at once", **TORCH, hint="hint.block_cache")
+                 phrase("5 tokens, then 1 with the cache, against all 6 at once"), **TORCH, hint="hint.block_cache")
 
 
 @grader("gpt_block", "block.dropout")
@@ -291,14 +292,14 @@ def test_gpt_parameters(student):
 def test_gpt_oracle(student):
     m, state = _model(student)
     idx = _idx(850)
-    logits, cache = _pair(m(idx), "GPT's forward(idx)")
-    expect_array(logits, o.gpt_reference(state, idx, H, N), "the logits of forward(idx) (against a model of "
-                 "PyTorch's layers with a tied head)", **TORCH, hint="hint.gpt_forward",
+    logits, cache = _pair(m(idx), phrase("GPT's forward(idx)"))
+    expect_array(logits, o.gpt_reference(state, idx, H, N), phrase("the logits of forward(idx) (against a model of "
+                 "PyTorch's layers with a tied head)"), **TORCH, hint="hint.gpt_forward",
                  diagnoses={"why.pos_after_blocks": lambda: o.gpt(state, idx, H, N, pos_after_blocks=True)[0]})
     if not isinstance(cache, (list, tuple)) or len(cache) != N:
         raise fail("fail.gpt_cache_list", n=N, hint="hint.gpt_cache")
     for i, kv in enumerate(cache):
-        _kv(kv, (B, H, T, DK), f"block {i}'s part of the cache")
+        _kv(kv, (B, H, T, DK), phrase("block {i}'s part of the cache", i=i))
 
 
 @grader("gpt", "gpt.cache", weight=2)
@@ -307,11 +308,11 @@ def test_gpt_cache(student):
     idx = _idx(851)
     cache, steps = None, []
     for i in range(T):
-        logits, cache = _pair(m(idx[:, i:i + 1], cache), "forward(one token, cache)")
+        logits, cache = _pair(m(idx[:, i:i + 1], cache), phrase("forward(one token, cache)"))
         cache = _detach(cache)
         steps.append(logits)
     expect_array(torch.cat(steps, -2), o.gpt_reference(state, idx, H, N),
-                 "the logits of feeding 6 tokens one at a time with the cache, against all at once", **TORCH,
+                 phrase("the logits of feeding 6 tokens one at a time with the cache, against all at once"), **TORCH,
                  hint="hint.gpt_cache",
                  diagnoses={"why.cache_positions_restart": lambda: o.gpt_stepwise(state, idx, H, N, restart_positions=True)})
 
@@ -320,10 +321,10 @@ def test_gpt_cache(student):
 def test_gpt_max_len(student):
     m, _ = _model(student, seed=842)
     expect_raises(lambda: m(_idx(852, b=1, n=MAX_LEN + 1)), "ValueError",
-                  f"forward on {MAX_LEN + 1} tokens with max_len = {MAX_LEN}", hint="hint.gpt_max_len")
-    _, cache = _pair(m(_idx(853, b=1, n=MAX_LEN - 1)), f"forward on {MAX_LEN - 1} tokens")
+                  phrase("forward on {n} tokens with max_len = {max_len}", n=MAX_LEN + 1, max_len=MAX_LEN), hint="hint.gpt_max_len")
+    _, cache = _pair(m(_idx(853, b=1, n=MAX_LEN - 1)), phrase("forward on {n} tokens", n=MAX_LEN - 1))
     expect_raises(lambda: m(_idx(854, b=1, n=2), _detach(cache)), "ValueError",
-                  f"forward on 2 tokens after a cache of {MAX_LEN - 1} (max_len = {MAX_LEN})", hint="hint.gpt_max_len")
+                  phrase("forward on 2 tokens after a cache of {n} (max_len = {max_len})", n=MAX_LEN - 1, max_len=MAX_LEN), hint="hint.gpt_max_len")
 
 
 @grader("gpt", "gpt.causality")
@@ -334,7 +335,7 @@ def test_gpt_causality(student):
     idx2[:, 4:] = (idx2[:, 4:] + 3) % V
     a, _ = _pair(m(idx), "forward(idx)")
     b, _ = _pair(m(idx2), "forward(idx)")
-    expect_array(b[:, :4], a[:, :4], "the logits at positions 0..3 after changing tokens 4..5", **TORCH,
+    expect_array(b[:, :4], a[:, :4], phrase("the logits at positions 0..3 after changing tokens 4..5"), **TORCH,
                  hint="hint.gpt_forward")
 
 
@@ -364,7 +365,7 @@ def _loss_inputs(seed, b=3, n=7, v=V, pad_rows=((1, 5), (2, 3))):
 def test_lm_loss_oracle(student):
     logits, idx = _loss_inputs(860)
     got = student.function("lm_loss")(logits, idx, 0)
-    expect_array(got, o.lm_loss(logits, idx, 0), "lm_loss(logits, idx, pad_id=0) with padded rows", **TORCH,
+    expect_array(got, o.lm_loss(logits, idx, 0), phrase("lm_loss(logits, idx, pad_id=0) with padded rows"), **TORCH,
                  hint="hint.lm_loss", diagnoses={"why.loss_not_shifted": lambda: o.lm_loss(logits, idx, 0, shifted=False),
                                                  "why.loss_pad_included": lambda: o.lm_loss(logits, idx, 0, count_pad=True)})
 
@@ -373,7 +374,7 @@ def test_lm_loss_oracle(student):
 def test_lm_loss_no_pad(student):
     logits, idx = _loss_inputs(862, pad_rows=())
     got = student.function("lm_loss")(logits, idx)
-    expect_array(got, o.lm_loss(logits, idx), "lm_loss(logits, idx) with pad_id=None (every target counts)", **TORCH,
+    expect_array(got, o.lm_loss(logits, idx), phrase("lm_loss(logits, idx) with pad_id=None (every target counts)"), **TORCH,
                  hint="hint.lm_loss", diagnoses={"why.loss_not_shifted": lambda: o.lm_loss(logits, idx, shifted=False)})
 
 
@@ -384,7 +385,7 @@ def test_lm_loss_shift(student):
     logits = torch.full((1, 5, V), -30.0, dtype=DT)
     logits[0, torch.arange(4), idx[0, 1:]] = 30.0
     got = student.function("lm_loss")(logits, idx, 0)
-    expect_array(got, o.lm_loss(logits, idx, 0), "the loss of logits that predict each next token with certainty",
+    expect_array(got, o.lm_loss(logits, idx, 0), phrase("the loss of logits that predict each next token with certainty"),
                  **TORCH, hint="hint.lm_loss", atol=1e-6,
                  diagnoses={"why.loss_not_shifted": lambda: o.lm_loss(logits, idx, 0, shifted=False)})
 
@@ -406,7 +407,7 @@ def _bigram(student, training=True):
 def _sample(student, model, prompt, n, seed=0, **kw):
     gen = student.trusted_object(blocks._seeded_generator, seed)
     got = student.function("sample")(model, prompt, n, generator=gen, **kw)
-    expect_shape(got, (prompt.shape[0], prompt.shape[1] + n), "the returned tokens", **TORCH, hint="hint.sample")
+    expect_shape(got, (prompt.shape[0], prompt.shape[1] + n), phrase("the returned tokens"), **TORCH, hint="hint.sample")
     if not torch.equal(got[:, :prompt.shape[1]].long(), prompt):
         raise fail("fail.sample_prompt", hint="hint.sample")
     return got.long()
@@ -434,7 +435,7 @@ def test_sample_greedy(student):
     for row in want:
         for _ in range(5):
             row.append(int(TABLE[row[-1]].argmax()))
-    expect_array(got, torch.tensor(want), "the tokens of temperature=0 (greedy: the argmax at every step)",
+    expect_array(got, torch.tensor(want), phrase("the tokens of temperature=0 (greedy: the argmax at every step)"),
                  **TORCH, hint="hint.sample_greedy")
 
 
@@ -488,7 +489,7 @@ def test_sample_temperature(student):
     got = _frequencies(_draws(student, 2, 6000, seed=4, temperature=0.5))
     want = (TABLE[2].double() / 0.5).softmax(-1)
     after = TABLE[2].double().softmax(-1)
-    expect_array(got, want, "the frequencies of 6,000 draws at temperature 0.5 (against softmax(logits / 0.5))",
+    expect_array(got, want, phrase("the frequencies of 6,000 draws at temperature 0.5 (against softmax(logits / 0.5))"),
                  **TORCH, atol=0.03, rtol=0.0, hint="hint.sample_temperature",
                  diagnoses={"why.temperature_after_softmax": lambda: after})
 
@@ -530,7 +531,7 @@ def test_save_lm(student):
     if missing:
         raise fail("fail.ckpt_missing_tensors", names=", ".join(f"`{k}`" for k in missing[:4]), hint="hint.lmckpt_save")
     for k, v in want.items():
-        expect_array(state[k], v, f"the saved tensor `{k}`", **TORCH, rtol=0, atol=0, hint="hint.lmckpt_save")
+        expect_array(state[k], v, phrase("the saved tensor `{k}`", k=k), **TORCH, rtol=0, atol=0, hint="hint.lmckpt_save")
 
 
 @grader("lm_checkpoint", "lmckpt.loads")

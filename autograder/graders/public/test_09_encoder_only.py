@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from autograder import checkpoint as ckpt
-from autograder.catalogue import text
+from autograder.catalogue import phrase, text
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, fail
 from autograder.failures import Evidence, GraderFailure
@@ -101,7 +101,7 @@ def test_emb_oracle(student):
     m, state = _emb(student)
     tokens, segments = _tokens(901, lengths=[T, 5]), _segments()
     expect_array(m(tokens, segments), b.embeddings(state, tokens, segments),
-                 "BertEmbeddings(tokens, segments): LN(tok + pos + seg), (2, 7, 12)", **TORCH, hint="hint.emb_sum",
+                 phrase("BertEmbeddings(tokens, segments): LN(tok + pos + seg), (2, 7, 12)"), **TORCH, hint="hint.emb_sum",
                  diagnoses=_emb_mistakes(state, tokens, segments))
 
 
@@ -110,7 +110,7 @@ def test_emb_default_segments(student):
     m, state = _emb(student, seed=903)
     tokens = _tokens(904)
     expect_array(m(tokens), b.embeddings(state, tokens, torch.zeros_like(tokens)),
-                 "BertEmbeddings(tokens) without segments: every position in segment 0", **TORCH,
+                 phrase("BertEmbeddings(tokens) without segments: every position in segment 0"), **TORCH,
                  hint="hint.emb_segments", diagnoses=_emb_mistakes(state, tokens, None))
 
 
@@ -118,7 +118,7 @@ def test_emb_default_segments(student):
 def test_emb_positions_are_learned_and_start_at_zero(student):
     m, state = _emb(student, seed=905)
     tokens = _tokens(906, b=1, n=MAX_LEN)  # every position of the table
-    expect_array(m(tokens), b.embeddings(state, tokens), f"the embeddings of a sequence of max_len = {MAX_LEN} tokens",
+    expect_array(m(tokens), b.embeddings(state, tokens), phrase("the embeddings of a sequence of max_len = {max_len} tokens", max_len=MAX_LEN),
                  **TORCH, hint="hint.emb_sum", diagnoses=_emb_mistakes(state, tokens, None))
 
 
@@ -168,7 +168,7 @@ def test_bert_oracle(student):
     m, state = _bert(student)
     tokens, segments = _tokens(911, lengths=[T, 4]), _segments()
     expect_array(m(tokens, segments), b.bert(state, tokens, segments, H, N),
-                 "the hidden states of a 2-layer BERT, (2, 7, 12), the second sentence padded after 4 tokens",
+                 phrase("the hidden states of a 2-layer BERT, (2, 7, 12), the second sentence padded after 4 tokens"),
                  **TORCH, hint="hint.bert_forward",
                  diagnoses={"why.bert_mask_ignored": lambda: b.bert(state, tokens, segments, H, N, use_mask=False)})
 
@@ -178,11 +178,11 @@ def test_bert_padding(student):
     m, state = _bert(student, seed=913)
     tokens = _tokens(914, lengths=[5, 3])
     out, short = m(tokens), m(tokens[:, :5])  # the first sentence without its 2 [PAD], the second with 2 of 4
-    expect_shape(short, (B, 5, D), "the hidden states", **TORCH, hint="hint.bert_forward")
+    expect_shape(short, (B, 5, D), phrase("the hidden states"), **TORCH, hint="hint.bert_forward")
     no_mask = lambda: b.bert(state, tokens[:, :5], None, H, N, use_mask=False)  # noqa: E731
-    expect_array(short[0], out[0, :5], "the states of a 5-token sentence with and without 2 [PAD] after it",
+    expect_array(short[0], out[0, :5], phrase("the states of a 5-token sentence with and without 2 [PAD] after it"),
                  **TORCH, hint="hint.bert_mask", diagnoses={"why.bert_mask_ignored": lambda: no_mask()[0]})
-    expect_array(short[1, :3], out[1, :3], "the states of a 3-token sentence with 2 and with 4 [PAD] after it",
+    expect_array(short[1, :3], out[1, :3], phrase("the states of a 3-token sentence with 2 and with 4 [PAD] after it"),
                  **TORCH, hint="hint.bert_mask", diagnoses={"why.bert_mask_ignored": lambda: no_mask()[1, :3]})
 
 
@@ -192,7 +192,7 @@ def test_bert_pad_id(student):
     tokens = _tokens(917, lengths=[T, 4], pad=5)
     tokens[0, 2] = 0  # id 0 is an ordinary token for this model
     expect_array(m(tokens), b.bert(state, tokens, None, H, N, pad_id=5),
-                 "the hidden states of BERT(..., pad_id=5), where id 0 is a real token", **TORCH,
+                 phrase("the hidden states of BERT(..., pad_id=5), where id 0 is a real token"), **TORCH,
                  hint="hint.bert_pad_id")
 
 
@@ -200,7 +200,7 @@ def test_bert_pad_id(student):
 def test_bert_pool(student):
     m, _ = _bert(student, seed=918)
     hidden = t.randn(B, T, D, seed=919)
-    expect_array(m.call("pool", hidden), hidden[:, 0], "pool(hidden): the state of [CLS], (batch, d_model)", **TORCH,
+    expect_array(m.call("pool", hidden), hidden[:, 0], phrase("pool(hidden): the state of [CLS], (batch, d_model)"), **TORCH,
                  hint="hint.bert_pool", diagnoses={"why.cls_last": lambda: hidden[:, -1],
                                                    "why.cls_mean": lambda: hidden.mean(1)})
 
@@ -240,10 +240,10 @@ def _mask(student, tokens, prob, seed, specials=SPECIALS, mask_id=MASK_ID, vocab
     if not isinstance(got, tuple) or len(got) != 2:
         raise fail("fail.mask_pair", got=type(got).__name__, hint="hint.mask_contract")
     inputs, labels = got
-    for what, x in (("inputs", inputs), ("labels", labels)):
-        expect_shape(x, tuple(tokens.shape), f"the {what}", **TORCH, hint="hint.mask_contract")
+    for what, x in ((phrase("the inputs"), inputs), (phrase("the labels"), labels)):
+        expect_shape(x, tuple(tokens.shape), what, **TORCH, hint="hint.mask_contract")
         if x.dtype != torch.long:
-            raise fail("fail.wrong_type", what=f"the {what}", expected="int64 tensor", got=f"{x.dtype} tensor",
+            raise fail("fail.wrong_type", what=what, expected=phrase("int64 tensor"), got=phrase("{dtype} tensor", dtype=x.dtype),
                        hint="hint.mask_contract")
     if not torch.equal(tokens, before):
         raise fail("fail.mask_in_place", hint="hint.mask_contract")
@@ -262,7 +262,8 @@ def _expect_count(got, n, p, what, why=None):
     bound = b.binomial_bound(n, p)
     if abs(got - n * p) > bound:
         raise fail("fail.mask_rate", what=what, why=why, hint=None if why else "hint.mask_split",
-                   evidence=Evidence(expected=f"{n * p:.0f} ± {bound:.0f} of {n}", got=f"{got} of {n}"))
+                   evidence=Evidence(expected=phrase("{expected:.0f} ± {bound:.0f} of {n}", expected=n * p, bound=bound, n=n),
+                                     got=phrase("{got} of {n}", got=got, n=n)))
 
 
 @grader("mask_tokens", "mask.contract")
@@ -301,7 +302,7 @@ def test_mask_rate(student):
     n = int((~_special(tokens)).sum())
     for prob, seed in ((0.15, 937), (0.4, 938)):
         _, labels = _mask(student, tokens, prob, seed)
-        _expect_count(int((labels != b.IGNORE).sum()), n, prob, f"the positions chosen at prob = {prob}")
+        _expect_count(int((labels != b.IGNORE).sum()), n, prob, phrase("the positions chosen at prob = {prob}", prob=prob))
 
 
 @grader("mask_tokens", "mask.split", weight=2)
@@ -315,11 +316,11 @@ def test_mask_80_10_10(student):
     replaced = chosen & (inputs != MASK_ID) & (inputs != tokens)
     if _special(inputs[replaced]).any():
         raise fail("fail.mask_random_special", hint="hint.mask_split")
-    _expect_count(masked, n, 0.8, "the chosen positions that became [MASK]",
+    _expect_count(masked, n, 0.8, phrase("the chosen positions that became [MASK]"),
                   why="why.mask_no_8010" if masked == n else None)
     # a random word equals the original one time in 26: that counts as kept
-    _expect_count(int(replaced.sum()), n, 0.1 * (1 - 1 / words), "the chosen positions that got a random word")
-    _expect_count(n - masked - int(replaced.sum()), n, 0.1 + 0.1 / words, "the chosen positions left unchanged")
+    _expect_count(int(replaced.sum()), n, 0.1 * (1 - 1 / words), phrase("the chosen positions that got a random word"))
+    _expect_count(n - masked - int(replaced.sum()), n, 0.1 + 0.1 / words, phrase("the chosen positions left unchanged"))
 
 
 @grader("mask_tokens", "mask.seeded")
@@ -369,13 +370,13 @@ def test_mlm_parameters(student):
 def test_mlm_tied(student):
     m, emb, table = _head(student, seed=952)
     if changed(m.state_dict()["decoder.weight"], table):  # a new nn.Linear starts from its own random weight
-        raise fail("fail.mlm_not_tied", what="decoder.weight right after MLMHead(d_model, vocab, embedding)",
+        raise fail("fail.mlm_not_tied", what=phrase("decoder.weight right after MLMHead(d_model, vocab, embedding)"),
                    why="why.mlm_untied")
     new = o.random_weights(HEAD_SHAPES, 953)
     load(m, new)  # loading the head's weight must change the embedding table: they are one tensor
     if changed(emb.read(blocks._embedding_weight), new["decoder.weight"]):
-        raise fail("fail.mlm_not_tied", what="the token embedding's weight after loading a new decoder.weight "
-                   "into the head", why="why.mlm_untied")
+        raise fail("fail.mlm_not_tied", what=phrase("the token embedding's weight after loading a new decoder.weight "
+                   "into the head"), why="why.mlm_untied")
 
 
 @grader("mlm_head", "mlm.oracle", weight=2)
@@ -384,7 +385,7 @@ def test_mlm_oracle(student):
     state = o.random_weights(HEAD_SHAPES, 955)
     load(m, state)
     hidden = t.randn(B, T, D, seed=956)
-    expect_array(m(hidden), b.mlm_head(state, hidden), "the MLM logits, (2, 7, 23): LN(gelu(dense(h))) Eᵀ + b",
+    expect_array(m(hidden), b.mlm_head(state, hidden), phrase("the MLM logits, (2, 7, 23): LN(gelu(dense(h))) Eᵀ + b"),
                  **TORCH, hint="hint.mlm_forward",
                  diagnoses={"why.mlm_relu": lambda: b.mlm_head(state, hidden, activation="relu")})
 
@@ -408,7 +409,7 @@ def _loss_mistakes(logits, labels):
 def test_mlm_loss_oracle(student):
     logits, labels = _mlm_batch(960)
     got = student.function("mlm_loss")(logits, labels)
-    expect_array(got, b.masked_cross_entropy(logits, labels), "mlm_loss(logits, labels) with 5 masked positions of 18", **TORCH,
+    expect_array(got, b.masked_cross_entropy(logits, labels), phrase("mlm_loss(logits, labels) with 5 masked positions of 18"), **TORCH,
                  hint="hint.mlm_loss", diagnoses=_loss_mistakes(logits, labels))
 
 
@@ -419,9 +420,9 @@ def test_mlm_loss_gradient(student):
     _, grads = student.function("mlm_loss").grad(logits, labels, grad_outputs=[torch.tensor(1.0, dtype=DT)])
     grad = grads[0]
     if grad is None:
-        raise fail("fail.no_grad", what="the logits", hint="hint.mlm_loss")
+        raise fail("fail.no_grad", what=phrase("the logits"), hint="hint.mlm_loss")
     ref = torch.autograd.grad(b.masked_cross_entropy(logits, labels), logits)[0]
-    expect_array(grad, ref, "the gradient of the loss with respect to the logits (0 where the label is -100)",
+    expect_array(grad, ref, phrase("the gradient of the loss with respect to the logits (0 where the label is -100)"),
                  **TORCH, hint="hint.mlm_loss",
                  diagnoses={"why.mlm_loss_all_positions": lambda: torch.autograd.grad(
                      b.mistake_masked_cross_entropy(logits, labels, "all_positions"), logits)[0],
@@ -456,7 +457,7 @@ def test_cls_oracle(student):
     m, state = _classifier(student, seed=971)
     tokens, segments = _tokens(972, lengths=[T, 4]), _segments()
     expect_array(m(tokens, segments), b.classifier(state, tokens, segments, H, N),
-                 "the logits of SentenceClassifier(bert, 2), (2, 2), from the state of [CLS]", **TORCH,
+                 phrase("the logits of SentenceClassifier(bert, 2), (2, 2), from the state of [CLS]"), **TORCH,
                  hint="hint.cls_forward",
                  diagnoses={"why.cls_last": lambda: b.classifier(state, tokens, segments, H, N, position=-1),
                             "why.cls_last#real": lambda: torch.nn.functional.linear(
@@ -512,7 +513,7 @@ def test_save_classifier(student):
         raise fail("fail.bert_ckpt_names", hint="hint.bert_ckpt_save",
                    evidence=Evidence(expected=", ".join(sorted(state)[:4]) + " …", got=", ".join(sorted(saved)[:4]) + " …"))
     for k, v in state.items():
-        expect_array(saved[k], v, f"the saved tensor `{k}`", **TORCH, hint="hint.bert_ckpt_save")
+        expect_array(saved[k], v, phrase("the saved tensor `{k}`", k=k), **TORCH, hint="hint.bert_ckpt_save")
 
 
 @grader("agreement_checkpoint", "bert_ckpt.loads")
@@ -522,14 +523,14 @@ def test_ckpt_loads(student):
 
 @grader("agreement_checkpoint", "bert_ckpt.valid_70")
 def test_ckpt_valid_70(student):
-    b.expect_accuracy(b.submitted_path(), *_valid(), 70, "the public valid split")
+    b.expect_accuracy(b.submitted_path(), *_valid(), 70, phrase("the public valid split"))
 
 
 @grader("agreement_checkpoint", "bert_ckpt.valid_85")
 def test_ckpt_valid_85(student):
-    b.expect_accuracy(b.submitted_path(), *_valid(), 85, "the public valid split")
+    b.expect_accuracy(b.submitted_path(), *_valid(), 85, phrase("the public valid split"))
 
 
 @grader("agreement_checkpoint", "bert_ckpt.valid_95")
 def test_ckpt_valid_95(student):
-    b.expect_accuracy(b.submitted_path(), *_valid(), 95, "the public valid split")
+    b.expect_accuracy(b.submitted_path(), *_valid(), 95, phrase("the public valid split"))
