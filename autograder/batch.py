@@ -289,7 +289,7 @@ def definition_cells(path: Path) -> list[dict[str, Any]]:
         else:
             source, computed = notebook.kept_source(cell["source"], tree, next(plans))
         if source.strip():
-            cells.append({"name": f"<cell {n}>", "label": f"cell {n}", "source": source, "computed": computed})
+            cells.append({"name": f"<cell {n}>", "label": phrase("cell {n}", n=n), "source": source, "computed": computed})
     return cells
 
 

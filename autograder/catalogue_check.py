@@ -151,8 +151,8 @@ def phrase_templates(source: str) -> list[tuple[int, str | None]]:
 def looks_english(value: str) -> bool:
     """Whether a literal reads as English prose: two words or more, at least one of them a common
     English word, once code in backticks and ``{fields}`` are left out."""
-    try:  # a call or expression shown as written ("padding_mask(tokens, 0)") is code, not prose
-        ast.parse(value.replace("{}", "x"), mode="eval")
+    try:  # a call, expression or statement shown as written ("padding_mask(tokens, 0)") is code
+        ast.parse(value.replace("{}", "x"))
         return False
     except SyntaxError:
         pass

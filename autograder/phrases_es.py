@@ -416,5 +416,11 @@ PHRASES_ES: dict[str, str] = {
     "cell {n} could not be read ({error})": "no se pudo leer la celda {n} ({error})",
     "Graded {name} (no {notebook} was found).": "Se ha corregido {name} (no se encontró {notebook}).",
     "the grading process stopped (exit code {code})": "el proceso de corrección se detuvo (código de salida {code})",
-    # --- autograder/classroom.py ------------------------------------------------------------------
+    # --- the notebook's cells and the sandbox's own names for what failed (batch, policy, proxy, worker)
+    "cell {n}": "celda {n}",
+    "{line} of {cell}": "{line} de la {cell}",
+    "your notebook": "tu notebook",
+    "your code": "tu código",
+    "the result is too large to send": "el resultado es demasiado grande para enviarlo",
+    "did not finish within {seconds:g} s": "no terminó en {seconds:g} s",
 }

@@ -439,7 +439,7 @@ def _violations(source: str, graded: str, forbidden: tuple[str, ...],
 def enforce(source: str, name: str, forbidden: tuple[str, ...] = (),
             exclude: frozenset[str] = frozenset(), starts: list[tuple[int, str]] | None = None) -> None:
     """Raise ``ForbiddenCall`` (the item scores 0) for the first violation reachable from ``name``."""
-    from .catalogue import text
+    from .catalogue import phrase, text
     from .failures import ForbiddenCall
 
     found = violations(source, name, forbidden, exclude)
@@ -449,7 +449,7 @@ def enforce(source: str, name: str, forbidden: tuple[str, ...] = (),
         line: int | str = v.line
         for first, label in starts or ():  # joined cells: the line inside the student's cell
             if first <= v.line:
-                line = f"{v.line - first + 1} of {label}" if label else v.line - first + 1
+                line = phrase("{line} of {cell}", line=v.line - first + 1, cell=label) if label else v.line - first + 1
         raise ForbiddenCall(text(v.key, name=name, construct=f"`{v.construct}`", line=line, forbidden=reached))
 
 

@@ -113,7 +113,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
 STUDENT_FACING = sorted([
     *PACKAGE.glob("graders/public/test_*.py"), *PACKAGE.glob("graders/hidden/test_*.py"),
     *(PACKAGE / name for name in ("graders/module_checks.py", "expect.py", "checkpoint.py", "carry.py",
-                                  "student.py", "report.py", "batch.py")),
+                                  "student.py", "report.py", "batch.py", "policy.py", "sandbox/worker.py")),
 ])
 # The instructor's command line, in those modules: stays English (the course's language is the
 # students'). classroom.py's job summary is tested in tests/test_classroom.py (it has no catalogue).
@@ -121,6 +121,9 @@ FOR_THE_INSTRUCTOR = {
     ("batch.py", "{}: not an assignment of this course (known: {}); skipped."),
     ("batch.py", "{}: not a folder; skipped."),
     ("batch.py", "nbgrader is not installed (pip install '.[instructor]')"),
+    # a grading slot that cannot take a submission: the grader reports the slot, not the student
+    ("sandbox/worker.py", "no working directory ({})"),
+    ("sandbox/worker.py", "cannot write the submission's files ({})"),
 }
 
 

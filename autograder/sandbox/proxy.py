@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import failures
-from ..catalogue import text
+from ..catalogue import phrase, text
 from ..failures import Evidence, GraderFailure, StudentCodeError, StudentTimeout
 from ..student import DEFAULT_TIME_LIMIT_S
 from . import protocol
@@ -120,7 +120,7 @@ class SubmissionWorker:
             reply, _ = self._exchange({"op": "load", "cells": self.cells, "cell_seconds": self.limits.cell_seconds,
                                        "constant_seconds": protocol.CONSTANT_SECONDS,
                                        "constants_seconds": protocol.CONSTANTS_SECONDS},
-                                      [], min(budget, self._left()), label="your notebook", note=False)
+                                      [], min(budget, self._left()), label=phrase("your notebook"), note=False)
         except WorkerGone as gone:
             self.fatal = StudentCodeError(text("sandbox.died_loading", reason=gone.reason))
             raise WorkerGone(self.fatal) from None

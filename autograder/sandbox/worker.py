@@ -542,21 +542,25 @@ class Session:
                 protocol.send(self.sock, reply, out)
             except BaseException:  # noqa: BLE001 - e.g. a reply too big for our memory limit
                 try:
-                    failure = _failure_from(MemoryError("the result is too large to send"), self._label(msg), 0)
+                    from autograder.catalogue import phrase
+
+                    failure = _failure_from(MemoryError(phrase("the result is too large to send")), self._label(msg), 0)
                     protocol.send(self.sock, {"failure": failure})
                 except BaseException:  # noqa: BLE001
                     os._exit(71)
 
     def _label(self, msg: dict[str, Any]) -> str:
         """How the failing call is named in the message: `softmax`, `Model.forward`."""
+        from autograder.catalogue import phrase
+
         if msg.get("op") in ("invoke", "read"):
             try:
                 kind, obj = self.refs[int(msg.get("ref", 0))]
             except (KeyError, TypeError, ValueError):
-                return "your code"
+                return phrase("your code")
             if kind == "trusted":
-                return str(getattr(obj, "label", "your code"))
-            name = str(getattr(obj, "name", "your code"))
+                return str(getattr(obj, "label", phrase("your code")))
+            name = str(getattr(obj, "name", phrase("your code")))
             method = str(msg.get("method", "__call__"))
             if kind == "function":
                 return name
@@ -687,7 +691,9 @@ class Session:
             with _time_limit(seconds):
                 exec(code, self.namespace)  # noqa: S102 - the point of the sandbox
         except _Alarm:
-            exc = TimeoutError(f"did not finish within {seconds:g} s")
+            from autograder.catalogue import phrase
+
+            exc = TimeoutError(phrase("did not finish within {seconds:g} s", seconds=seconds))
             self.last_error = exc
             errors.append(f"{label}: {_one_line(exc)}")
             return False
