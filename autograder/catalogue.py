@@ -847,8 +847,11 @@ def with_article(word: object) -> str:
 DECIMAL_COMMA = {"es"}
 
 
+_SWAP_MARKS = str.maketrans({",": ".", ".": ","})
+
+
 def _localised(formatted: str) -> str:
-    return formatted.translate(str.maketrans({",": ".", ".": ","})) if language() in DECIMAL_COMMA else formatted
+    return formatted.translate(_SWAP_MARKS) if language() in DECIMAL_COMMA else formatted
 
 
 def number(value: float, spec: str = "g") -> str:

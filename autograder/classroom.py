@@ -46,7 +46,7 @@ SUMMARY = {
     "es": ("### Puntos {total}/{max_score}\n\nSolo las comprobaciones públicas: la corrección del profesor "
            "añade comprobaciones ocultas de los mismos apartados.\n"),
 }
-DECIMAL_COMMA = {"es"}
+DECIMAL_COMMA = {"es"}  # as catalogue.DECIMAL_COMMA, which this standalone script cannot import
 
 
 def summary_text(result: dict[str, Any]) -> str:

@@ -149,11 +149,10 @@ def read_gradebook(course: Path, students: tuple[Student, ...] = CLASS) -> dict[
                     except MissingEntry:
                         scores[item.id] = None
                 autograded = course / "autograded" / st.id / stage.id / stage.notebook
-                hardened = outputs.read_submission(course / HARDENED, st.id, stage.id)
                 if autograded.exists():
                     problems += intake.after_grading(autograded)
-                elif hardened is not None:  # graded by the hardened grader only (a stage nbgrader did not run)
-                    problems += hardened_notes(hardened)
+                elif (hardened := outputs.read_submission(course / HARDENED, st.id, stage.id)) is not None:
+                    problems += hardened_notes(hardened)  # a stage nbgrader did not run: the hardened grader's
                 elif not problems:
                     problems.append(text("intake.not_graded"))
                 grades[(st.id, stage.id)] = Grade(scores, list(dict.fromkeys(problems)))

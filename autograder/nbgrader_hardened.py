@@ -147,20 +147,20 @@ class ClassBatch:
 
 
 def stored_results(folders: dict[str, Path], assignment: str, out: Path, *, hidden: bool = True,
-                   isolation: str = "auto") -> ClassBatch:
+                   isolation: str = "auto", views: dict[str, tuple[str, str] | None] | None = None) -> ClassBatch:
     """The results that ``python -m autograder grade --out OUT`` stored for exactly these files.
 
     A result is kept only where its fingerprint is the one of the folder's files now (same files,
     same graders and points, ``hidden`` the same), so nothing stale and nothing from other files is
     used; with ``isolation="bwrap"``, only results graded inside bubblewrap. Everything else is
-    left out, to be graded.
+    left out, to be graded. ``views``: the folders' ``graded_view`` when the caller has them.
     """
     from .outputs import read_submission
 
     batch = ClassBatch()
     for student, folder in folders.items():
         result = read_submission(out, student, assignment)
-        view = graded_view(folder, assignment, hidden=hidden)
+        view = views[student] if views is not None else graded_view(folder, assignment, hidden=hidden)
         if result is None or view is None or result.fingerprint != view[1]:
             continue  # no result, a failed row, or other files
         if isolation == "bwrap" and result.isolation.get("level") != "bwrap":
@@ -297,16 +297,16 @@ class HardenedScores(Preprocessor):
         key = (assignment, self.hidden, self.isolation)
         if key not in batches:
             folders = _class_folders(conv, assignment, student)
+            views = {s: graded_view(f, assignment, hidden=self.hidden) for s, f in folders.items()}  # read once
             stored = ClassBatch()
             if self.results:
                 stored = stored_results(folders, assignment, Path(self.results), hidden=self.hidden,
-                                        isolation=self.isolation)
+                                        isolation=self.isolation, views=views)
                 self.log.info("HardenedScores: %d of %d submissions of %s already graded in %s", len(stored.results),
                               len(folders), assignment, self.results)
             # a folder the grader cannot read as a submission (a notebook that is not JSON) would
             # only fail in the batch too: nbgrader stops at it, or it is graded alone, which says why
-            rest = {s: f for s, f in folders.items()
-                    if s not in stored.results and graded_view(f, assignment, hidden=self.hidden) is not None}
+            rest = {s: f for s, f in folders.items() if s not in stored.results and views[s] is not None}
             t0 = time.perf_counter()
             batches[key] = class_batch(rest, assignment, hidden=self.hidden, isolation=self.isolation,
                                        jobs=self.jobs, timeout=self.timeout)
