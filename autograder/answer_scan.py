@@ -9,10 +9,20 @@ notebook would be: the definition's source is re-executed as the student's own c
 import of the engine's own object is refused by the grader anyway (student._refuse_the_graders_own),
 and a copy that calls PyTorch's built-ins meets the item's forbidden-call check like any notebook.
 
-Run as a script, in a subprocess per stage, *on the export itself* (``sys.path[0]`` is the export,
+Run as a script, in a subprocess of its own, *on the export itself* (``sys.path[0]`` is the export,
 so ``autograder`` is the package that ships, graded by the graders that ship)::
 
-    python autograder/answer_scan.py EXPORT_DIR STAGE_ID      # prints JSON findings
+    python autograder/answer_scan.py EXPORT_DIR STAGE_ID...   # prints {stage: findings} as JSON
+
+One process scans every stage asked for, with one pool of candidates (starting Python and torch and
+re-executing 700 definitions took about 5 s of each stage's scan). The candidates are the course's
+own definitions, each re-executed over a copy of its module's globals, so grading them for one stage
+leaves the next stage's view as it was.
+
+A candidate is pasted, not imported: the static policy (autograder/policy.py) reads its module's
+imports and its own text, as it reads a notebook, and a candidate it refuses in every item of the
+name is no answer (:func:`refused_by_policy`). Definitions that drive processes, signals or files
+are not run (:func:`machinery_definitions`); the rest of their module is.
 
 Cheap filters keep it fast: a lowercase contract name is tried with functions, a capitalised one
 with ``nn.Module`` classes; a candidate whose positional parameters cannot take the release
@@ -33,7 +43,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 TIME_LIMIT_S = 3.0  # per student call: a candidate that spins is not an answer
 
@@ -139,9 +149,50 @@ def _disarm() -> None:
             setattr(owner, name, refused)
 
 
-def candidates(export: Path) -> list[tuple[str, str, Any]]:
-    """(file, name, object) for every top-level def and class of the exported package, re-executed
-    as a student's own definition."""
+class Candidate(NamedTuple):
+    file: str  # relative to the export, e.g. autograder/graders/blocks.py
+    name: str  # as defined there
+    obj: Any  # re-executed as a student's own definition
+    pasted: str  # what pasting it hands in: the module's imports and its text (pasted_source)
+
+
+def machinery_definitions(tree: ast.Module) -> set[str]:
+    """The module's top-level definitions that reach process, signal or file machinery: those that
+    import a ``MACHINERY`` module, name one the module imports, or name such a definition
+    (transitively). The module's other definitions are tried: a machinery import elsewhere in the
+    file (stage 07's oracles copy files with shutil) must not hide them."""
+    defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    tainted = {a.asname or a.name.split(".")[0] for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+               for a in n.names if _imports(ast.Module(body=[n], type_ignores=[])) & MACHINERY}
+    found = {name for name, node in defs.items() if _imports(ast.Module(body=[node], type_ignores=[])) & MACHINERY}
+    while True:
+        more = {name for name, node in defs.items() if name not in found
+                and any(isinstance(x, ast.Name) and x.id in tainted | found for x in ast.walk(node))}
+        if not more:
+            return found
+        found |= more
+
+
+def pasted_source(tree: ast.Module, node: ast.stmt) -> str:
+    """What a student who pastes ``node`` into a notebook hands in: the module's imports, then the
+    definition (the static policy reads this, as it reads a notebook)."""
+    imports = [n for n in tree.body if isinstance(n, ast.Import)
+               or (isinstance(n, ast.ImportFrom) and n.module != "__future__")]
+    return ast.unparse(ast.Module(body=[*imports, node], type_ignores=[]))
+
+
+def refused_by_policy(candidate: Candidate, name: str, item_ids: list[str]) -> bool:
+    """Whether the static policy zeroes the candidate, pasted under the contract ``name``, in every
+    item that grades that name: then it is no answer, whatever its values (``policy.INTERNALS``:
+    the trusted blocks that ship as code compute through PyTorch's dispatcher for that reason)."""
+    from autograder import policy, registry
+
+    source = candidate.pasted + (f"\n{name} = {candidate.name}\n" if name != candidate.name else "")
+    return bool(item_ids) and all(policy.violations(source, name, registry.item(i).forbidden) for i in item_ids)
+
+
+def candidates(export: Path) -> list[Candidate]:
+    """Every top-level def and class of the exported package, re-executed as a student's own definition."""
     import importlib
 
     found = []
@@ -153,13 +204,14 @@ def candidates(export: Path) -> list[tuple[str, str, Any]]:
         try:
             source = path.read_text(encoding="utf-8")
             tree = ast.parse(source)
-            if "sandbox" in rel.parts or _imports(tree) & MACHINERY:
+            if "sandbox" in rel.parts:
                 continue
             module = importlib.import_module(dotted)
         except Exception:  # noqa: BLE001 - a module that does not import offers nothing to copy
             continue
+        machinery = machinery_definitions(tree)
         for node in tree.body:
-            if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name in machinery:
                 continue
             scope = dict(vars(module))
             scope["__name__"] = "__student__"
@@ -167,7 +219,7 @@ def candidates(export: Path) -> list[tuple[str, str, Any]]:
                 exec(compile(ast.Module(body=[node], type_ignores=[]), f"<{rel}>", "exec"), scope)  # noqa: S102
             except Exception:  # noqa: BLE001 - e.g. a decorator that registers twice
                 continue
-            found.append((str(rel), node.name, scope[node.name]))
+            found.append(Candidate(str(rel), node.name, scope[node.name], pasted_source(tree, node)))
     return found
 
 
@@ -192,7 +244,7 @@ def _direct_graders(stage_id: str) -> dict[str, list[Any]]:
     return by_item
 
 
-def _sieve(item_id: str, name: str, fits: list[tuple[str, str, Any]], graders: list[Any]) -> list[tuple[str, str, Any]]:
+def _sieve(item_id: str, name: str, fits: list[Candidate], graders: list[Any]) -> list[Candidate]:
     """The candidates for ``name`` that no grader of ``item_id`` (graded on ``name`` alone) fails."""
     import contextlib
     import io
@@ -221,7 +273,7 @@ def _sieve(item_id: str, name: str, fits: list[tuple[str, str, Any]], graders: l
     return kept
 
 
-def scan_stage(export: Path, stage_id: str) -> list[dict[str, Any]]:
+def scan_stage(export: Path, stage_id: str, pool: list[Candidate] | None = None) -> list[dict[str, Any]]:
     """Every candidate that scores full marks on an item of ``stage_id``: {file, name, item}."""
     from autograder import registry
     from autograder.runner import run_items
@@ -234,8 +286,8 @@ def scan_stage(export: Path, stage_id: str) -> list[dict[str, Any]]:
         module_base: type | None = nn.Module
     except ImportError:
         module_base = None
-    pool = candidates(export)
-    per_name: dict[str, list[tuple[str, str, Any]]] = {}
+    pool = candidates(export) if pool is None else pool
+    per_name: dict[str, list[Candidate]] = {}
     for name in {n for ns in names.values() for n in ns}:
         n = arity.get(name)
         if name[:1].isupper():
@@ -243,7 +295,8 @@ def scan_stage(export: Path, stage_id: str) -> list[dict[str, Any]]:
                     and (n is None or _accepts(c[2].__init__, n + 1))]
         else:
             fits = [c for c in pool if inspect.isfunction(c[2]) and (n is None or _accepts(c[2], n))]
-        per_name[name] = fits
+        users = [i for i, ns in names.items() if name in ns]
+        per_name[name] = [c for c in fits if not refused_by_policy(c, name, users)]
     # The sieve: items graded on one name drop, for that name, the candidates one of their graders
     # fails; a name that an item of several names also grades keeps every candidate.
     direct = _direct_graders(stage_id)
@@ -251,7 +304,7 @@ def scan_stage(export: Path, stage_id: str) -> list[dict[str, Any]]:
         users = [i for i, ns in names.items() if name in ns]
         if not users or any(len(names[i]) != 1 for i in users):
             continue
-        kept: dict[int, tuple[str, str, Any]] = {}
+        kept: dict[int, Candidate] = {}
         for item_id in users:
             for cand in _sieve(item_id, name, per_name[name], direct.get(item_id, [])):
                 kept[id(cand)] = cand
@@ -266,17 +319,18 @@ def scan_stage(export: Path, stage_id: str) -> list[dict[str, Any]]:
         for result in run_items(LocalStudent(namespace, time_limit=TIME_LIMIT_S), graded):
             if result.graders and not result.incomplete and result.score >= result.max_points:
                 for name in names[result.item.id]:
-                    file, defined, _ = per_name[name][r]
+                    file, defined = per_name[name][r][:2]
                     findings.append({"file": file, "name": defined, "item": result.item.id, "as": name})
     return findings
 
 
 def main(argv: list[str]) -> int:
-    export, stage_id = Path(argv[0]).resolve(), argv[1]
+    export, stage_ids = Path(argv[0]).resolve(), argv[1:]
     # The findings go to a copy of the original stdout: grading swaps sys.stdout during the runs.
     out = os.fdopen(os.dup(1), "w")
     _disarm()
-    findings = scan_stage(export, stage_id)
+    pool = candidates(export)
+    findings = {stage_id: scan_stage(export, stage_id, pool) for stage_id in stage_ids}
     out.write(json.dumps(findings) + "\n")
     out.flush()
     return 0

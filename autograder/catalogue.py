@@ -618,6 +618,11 @@ EN: dict[str, str] = {
         "torch.overrides and sys.modules count as the forbidden call, so the item scores 0. Call what "
         "you need by its name."
     ),
+    "policy.internals": (
+        "`{name}` calls PyTorch's internals, {construct} (line {line}). The course's own building blocks "
+        "are written that way so that a copy of one is no answer, and the item scores 0. Write it with "
+        "torch, nn and F."
+    ),
     "policy.reflection": (
         "`{name}` reaches code without naming it, with {construct} (line {line}). The grader cannot "
         "tell whose code that runs (the course's own answers live in the same process), so the item "

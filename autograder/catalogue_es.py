@@ -621,6 +621,11 @@ ES: dict[str, str] = {
         "torch.overrides y sys.modules cuentan como la llamada prohibida, así que el apartado puntúa 0. Llama a lo "
         "que necesites por su nombre."
     ),
+    "policy.internals": (
+        "`{name}` llama a las funciones internas de PyTorch, {construct} (línea {line}). Los bloques del propio "
+        "curso están escritos así para que copiar uno no sea una respuesta, y el apartado puntúa 0. Escríbelo con "
+        "torch, nn y F."
+    ),
     "policy.reflection": (
         "`{name}` llega a código sin nombrarlo, con {construct} (línea {line}). El corrector no puede saber de "
         "quién es el código que se ejecuta así (las respuestas del propio curso viven en el mismo proceso), así que "

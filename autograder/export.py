@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
@@ -62,8 +62,6 @@ class ExportReport:
     bytes: int
     stages: list[str]
     leaks: list[str]  # what the audit found (always empty when the export was checked and kept)
-    # answers the scan found in oracle modules not yet shipped as recorded values (issue 10 item 2)
-    known_answers: list[str] = field(default_factory=list)
 
 
 # --- writing the export -----------------------------------------------------------------------
@@ -204,11 +202,8 @@ def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None
 
     ``check=False`` (for tests of other things) keeps the export and returns the audit's findings.
     ``scan=True`` (the default; the command's ``--no-scan-answers`` turns it off) adds the answer
-    scan (:func:`scan_answers`, tens of seconds a stage) of the stages whose oracles ship as
-    recorded values (``record_expected.CONVERTED_STAGES``, 01-05, issue 10 item 2); its findings
-    in what still ships as code (``record_expected.NOT_CONVERTED``: blocks.py's classes) are
-    reported in ``known``, every other one refuses the export. Stages 06-07's oracles still ship
-    as code, and a scan of those stages would name them.
+    scan (:func:`scan_answers`, a few seconds a stage) of every exported stage: any definition that
+    ships and scores full marks on an item refuses the export (issue 10 item 3).
 
     ``lang="es"`` makes the Spanish edition: the notebooks of ``assignments_es/`` (still called
     ``assignments/`` in the export), the Spanish README and ``docs/students.md``, and
@@ -256,17 +251,13 @@ def export_student_repo(dest: str | Path, *, stages: Sequence[str] | None = None
     (dest / "pyproject.toml").write_text(student_pyproject(repo), encoding="utf-8")
 
     problems = audit(dest, repo)
-    known: list[str] = []
     if scan:
-        from .record_expected import CONVERTED_STAGES, NOT_CONVERTED
-
-        problems += scan_answers(dest, [s for s in stage_ids if s in CONVERTED_STAGES],
-                                 tolerate=NOT_CONVERTED, tolerated=known)
+        problems += scan_answers(dest, stage_ids)
     if problems and check:
         shutil.rmtree(dest, ignore_errors=True)
         raise ExportLeak("the export was deleted: it would leak\n" + "\n".join(f"  {p}" for p in problems))
     files = [p for p in dest.rglob("*") if p.is_file() and ".git" not in p.relative_to(dest).parts]
-    return ExportReport(dest, len(files), sum(p.stat().st_size for p in files), stage_ids, problems, known)
+    return ExportReport(dest, len(files), sum(p.stat().st_size for p in files), stage_ids, problems)
 
 
 # --- the audit ----------------------------------------------------------------------------------
@@ -408,42 +399,32 @@ def text_leaks(root: Path, repo: Path, guarded_lines: dict[str, str]) -> list[st
 
 
 ANSWER_SCAN = Path(__file__).with_name("answer_scan.py")
-SCAN_TIMEOUT_S = 300  # per stage; a scan that cannot finish refuses the export rather than pass it
+SCAN_TIMEOUT_S = 300  # per stage scanned; a scan that cannot finish refuses the export rather than pass it
 
 
-def scan_answers(dest: str | Path, stage_ids: Sequence[str], *, tolerate: Iterable[str] = (),
-                 tolerated: list[str] | None = None) -> list[str]:
+def scan_answers(dest: str | Path, stage_ids: Sequence[str]) -> list[str]:
     """The answer scan (autograder/answer_scan.py): every def and class of the exported package that
-    scores full marks on an item under its contract name, one line each; a subprocess per stage,
-    run on the export's own package and public graders.
-
-    Findings in the files or ``file:name`` definitions named by ``tolerate`` (what still ships as
-    code, ``record_expected.NOT_CONVERTED``) go to ``tolerated`` instead: known, reported, not refused.
-    """
-    problems = []
-    tolerate = set(tolerate)
-    for sid in stage_ids:
-        try:
-            done = subprocess.run([sys.executable, str(ANSWER_SCAN), str(dest), sid], capture_output=True,
-                                  text=True, timeout=SCAN_TIMEOUT_S, cwd=str(dest),
-                                  start_new_session=True)  # its own process group, apart from ours
-        except subprocess.TimeoutExpired:
-            problems.append(f"answer scan of stage {sid}: did not finish in {SCAN_TIMEOUT_S} s")
-            continue
-        lines = done.stdout.strip().splitlines()
-        try:
-            findings = json.loads(lines[-1]) if done.returncode == 0 and lines else None
-        except ValueError:
-            findings = None
-        if findings is None:
-            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            problems.append(f"answer scan of stage {sid}: failed ({tail})")
-            continue
-        for f in findings:
-            line = f"a working answer: {f['name']}() in {f['file']} scores full marks on {f['item']} (as {f['as']})"
-            known = f["file"] in tolerate or f"{f['file']}:{f['name']}" in tolerate
-            (tolerated if known and tolerated is not None else problems).append(line)
-    return problems
+    scores full marks on an item under its contract name, one line each; one subprocess for every
+    stage, run on the export's own package and public graders."""
+    if not stage_ids:
+        return []
+    limit = SCAN_TIMEOUT_S * len(stage_ids)
+    try:
+        done = subprocess.run([sys.executable, str(ANSWER_SCAN), str(dest), *stage_ids], capture_output=True,
+                              text=True, timeout=limit, cwd=str(dest),
+                              start_new_session=True)  # its own process group, apart from ours
+    except subprocess.TimeoutExpired:
+        return [f"answer scan of stages {', '.join(stage_ids)}: did not finish in {limit} s"]
+    lines = done.stdout.strip().splitlines()
+    try:
+        findings = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+    except ValueError:
+        findings = None
+    if not isinstance(findings, dict) or set(findings) != set(stage_ids):
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return [f"answer scan of stages {', '.join(stage_ids)}: failed ({tail})"]
+    return [f"a working answer: {f['name']}() in {f['file']} scores full marks on {f['item']} (as {f['as']})"
+            for sid in stage_ids for f in findings[sid]]
 
 
 def actionlint(paths: Iterable[str | Path]) -> subprocess.CompletedProcess:
@@ -471,10 +452,7 @@ def main(args) -> int:
           f"stages {', '.join(report.stages)}.")
     scanned = getattr(args, "scan_answers", True)
     print("Audit passed: no solution code, no hidden grader, no hidden-only line"
-          + (", no working answer in the modules that ship recorded values." if scanned else " (answer scan skipped)."))
-    if report.known_answers:
-        print("Known, not refused: these oracle modules of later stages still ship as code (issue 10 item 2):")
-        print("\n".join(f"  {k}" for k in report.known_answers))
+          + (", no working answer in the code that ships." if scanned else " (answer scan skipped)."))
     lint = None
     try:
         lint = actionlint([report.dest / ".github" / "workflows" / "grade.yml"])

@@ -21,6 +21,8 @@ A reachable definition violates the policy when it
   ``__dict__``/``__globals__``/``__builtins__``, or the modules ``importlib``, ``sys.modules``,
   ``builtins``, ``torch._C``, ``torch.overrides``, ``torch.utils._python_dispatch``, ``torch.ops``;
 - reaches the course's own code: ``autograder`` other than ``check`` and ``carry_forward``;
+- calls PyTorch's internals (``torch.ops``, ``torch._ops``, ``torch._C``), in any item: the trusted
+  blocks that ship as code compute through them, so that a copy of one is no answer;
 - reaches objects without naming them (reflection): ``eval``/``exec``/``compile``/``__import__``,
   ``importlib``, ``sys.modules``, ``gc.get_objects`` and its kin, frames (``sys._getframe``,
   ``inspect.currentframe``/``stack``, ``f_back``, ``f_globals``, ``tb_frame``…), ``__subclasses__``,
@@ -46,6 +48,10 @@ NAME_BY_STRING = frozenset({"getattr", "setattr", "delattr"})
 DYNAMIC_ATTRS = frozenset({"__dict__", "__globals__", "__builtins__", "__code__", "__closure__"})
 DYNAMIC_MODULES = ("importlib", "sys.modules", "builtins", "torch._C", "torch.overrides",
                    "torch.utils._python_dispatch", "torch.ops", "torch._ops", "ctypes")
+# PyTorch's dispatcher and C bindings, refused in every item: no course answer needs them, and the
+# trusted blocks that ship as code (graders/blocks.py, training_oracles.py) compute through them, so
+# that a pasted copy of a block scores nothing (issue 10 item 2: no working answer in the export).
+INTERNALS = ("torch.ops", "torch._ops", "torch._C")
 COURSE_ALLOWED = ("autograder.check", "autograder.carry.carry_forward", "autograder.carry_forward")
 # Reflection: ways to reach an object without naming it. The grader's trusted building blocks live in
 # the process that runs the student's code (they are the globals of the student's functions), so
@@ -73,7 +79,7 @@ UNPICKLING_LOADS = {"numpy.load": ("allow_pickle", True), "torch.load": ("weight
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # "forbidden", "dynamic" or "course": the catalogue key's last word
+    kind: str  # "forbidden", "dynamic", "internals", "reflection", "local" or "course": the catalogue key's last word
     construct: str  # what the source says, e.g. "F.scaled_dot_product_attention"
     line: int
 
@@ -323,6 +329,8 @@ def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) 
             return "course"
     if dynamic and any(_under(qualified, m) for m in DYNAMIC_MODULES):
         return "dynamic"
+    if any(_under(qualified, m) for m in INTERNALS):
+        return "internals"
     # any suffix: a module re-exports the modules it imports (``os.sys.modules``, ``np.lib.format.pickle``)
     parts = qualified.split(".")
     if parts[0] != "self" and any(_under(".".join(parts[i:]), m) for i in range(len(parts)) for m in REFLECTION_MODULES):
@@ -467,6 +475,7 @@ def source_of_namespace(namespace: Mapping[str, Any]) -> str:
     own_module = namespace.get("__name__", "__main__")
     lines: list[str] = []
     own: list[str] = []
+    aliases: list[str] = []
     for key, value in list(namespace.items()):
         if not isinstance(key, str) or not key.isidentifier() or key.startswith("__"):
             continue
@@ -479,14 +488,18 @@ def source_of_namespace(namespace: Mapping[str, Any]) -> str:
         qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", "")
         if module in (own_module, "__main__", "__student__"):
             try:
-                own.append(inspect.getsource(value))
+                found = inspect.getsource(value)
             except (OSError, TypeError):
                 found = _class_source(value) if isinstance(value, type) else None
-                if found:
-                    own.append(found)
+            if found:
+                own.append(found)
+                # ``softmax = my_softmax``: the graded name is an alias, which the policy must follow
+                defined = getattr(value, "__name__", None)
+                if isinstance(defined, str) and defined.isidentifier() and defined != key:
+                    aliases.append(f"{key} = {defined}")
         elif isinstance(module, str) and isinstance(qualname, str) and qualname.isidentifier():
             lines.append(f"from {module} import {qualname} as {key}")
-    return "\n".join(lines + own)
+    return "\n".join(lines + list(dict.fromkeys(own)) + aliases)
 
 
 def _class_source(cls: type) -> str | None:

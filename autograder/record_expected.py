@@ -23,22 +23,15 @@ from .graders import replay
 REPO = Path(__file__).resolve().parents[1]
 
 # The oracle modules whose functions ship as recorded values (graders/replay.py). What a module
-# declares in ``INPUTS`` (input builders) or ``AS_CODE`` (name -> why) still ships as code;
-# training_oracles.py (stage 07) still ships whole.
+# declares in ``INPUTS`` (input builders) or ``AS_CODE`` (name -> why) still ships as code.
 REPLAYED = ("autograder.graders.oracles", "autograder.graders.torch_oracles",
             "autograder.graders.transformer_oracles", "autograder.graders.blocks",
-            "autograder.graders.gpt_oracles")
-# Stages whose own items are answered by replayed functions only (their export ships no formula);
-# their mutants are recorded too, and the export's default answer scan refuses what answers them.
-CONVERTED_STAGES = ("01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking",
+            "autograder.graders.gpt_oracles", "autograder.graders.bert_oracles",
+            "autograder.graders.training_oracles")
+# Stages whose mutant corpus is recorded too: their trusted blocks are replayed functions
+# (blocks.STAGE_04, STAGE_05), which must know the inputs that realistic mistakes feed them.
+MUTANTS_RECORDED = ("01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking",
                     "04_multi_head_attention", "05_positional_encoding")
-# What still ships as working code (``file:name``; the reasons are the modules' AS_CODE): the
-# classes of blocks.py, trusted modules run on the student's tensors. The answer scan reports its
-# findings in these, and refuses every other one.
-NOT_CONVERTED = tuple(f"autograder/graders/blocks.py:{c}" for c in (
-    "MultiHeadAttention", "PositionalEncoding", "LayerNorm", "FeedForward",
-    "EncoderLayer", "DecoderLayer", "Encoder", "Decoder",
-    "CausalSelfAttention", "MLP", "GPTBlock", "BigramModel", "BertEmbeddings", "BERT"))
 
 
 def grader_file(stage_id: str, repo: Path = REPO) -> Path:
@@ -116,7 +109,7 @@ def sources_hash(stage_id: str, repo: Path = REPO) -> str:
     h = hashlib.sha256()
     files = [grader_file(stage_id, repo), *(repo / (m.replace(".", "/") + ".py") for m in replayed_modules_of(
         grader_file(stage_id, repo), repo))]
-    if stage_id in CONVERTED_STAGES:  # the mutants' inputs to the trusted blocks are recorded too
+    if stage_id in MUTANTS_RECORDED:  # the mutants' inputs to the trusted blocks are recorded too
         files += sorted((repo / "tests" / "mutants" / stage_id).glob("*.py"))
     for path in files:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -135,7 +128,7 @@ def record_stage(stage_id: str) -> tuple[replay.Store, list[str]]:
     """The recorded calls of one stage's public graders on the reference, and what could not be
     recorded. Raises if the reference does not score full public marks (values would be wrong).
 
-    In a converted stage the mutant corpus (``tests/mutants/<stage>``) is graded too: a trusted
+    In a stage of ``MUTANTS_RECORDED`` the mutant corpus (``tests/mutants/<stage>``) is graded too: a trusted
     block's outputs for the inputs that realistic mistakes give it (scaled scores, the wrong
     axis) are recorded, so that those mistakes keep their partial credit and named misconception
     in the export, where the block has no formula to compute an unseen input with.
@@ -146,7 +139,7 @@ def record_stage(stage_id: str) -> tuple[replay.Store, list[str]]:
 
     notebook = REPO / "solutions" / stage_id / registry.stage(stage_id).notebook
     extras = [""]
-    if stage_id in CONVERTED_STAGES and (MUTANTS / stage_id).is_dir():
+    if stage_id in MUTANTS_RECORDED and (MUTANTS / stage_id).is_dir():
         extras += [p.read_text(encoding="utf-8") for p in sorted((MUTANTS / stage_id).glob("*.py"))]
     modules = [importlib.import_module(m) for m in REPLAYED]
     items = [i.id for i in registry.items_of(stage_id)]

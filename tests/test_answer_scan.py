@@ -44,32 +44,52 @@ def test_the_real_export_holds_no_working_answer_and_a_planted_one_is_found(stag
     shutil.copytree(stage_export, dest)
     (dest / "autograder/graders/helpers.py").write_text(PLANTED)
     (dest / "autograder/graders/wrong.py").write_text(WRONG)
+    # the same answer in a module that drives files elsewhere (stage 07's oracles copy with shutil):
+    # only the definitions that reach the machinery are left untried, not the whole module
+    (dest / "autograder/graders/with_machinery.py").write_text(
+        PLANTED.replace("lower_triangle", "tril_mask") + "\n\ndef tidy(path):\n    import shutil\n"
+        "    shutil.rmtree(path)\n\n\ndef tidy_twice(path):\n    tidy(path)\n")
+    # and a correct one through PyTorch's internals, as the trusted blocks are written: the policy
+    # refuses it in every item, so it is no answer (policy.INTERNALS)
+    (dest / "autograder/graders/internal.py").write_text(
+        "import torch\n\n\ndef aten_triangle(n):\n    return torch.ops.aten.tril(torch.ones(n, n, dtype=torch.bool))\n")
     new = scan_answers(dest, [STAGE])
-    # The planted answer, and nothing else: not the wrong one, and nothing of the real export, whose
-    # public oracles ship as recorded values (issue 10 item 2). (One scan proves both.)
-    assert len(new) == 1, new
-    assert "lower_triangle()" in new[0] and "autograder/graders/helpers.py" in new[0] and "causal_mask" in new[0]
-    # a definition known to ship as code (record_expected.NOT_CONVERTED) is reported, not refused
-    known: list[str] = []
-    assert scan_answers(dest, [STAGE], tolerate=["autograder/graders/helpers.py:lower_triangle",
-                                                 "autograder/graders/helpers.py:upper_triangle"],
-                        tolerated=known) == []
-    assert known == new
+    # The planted answers, and nothing else: not the wrong one, not the internal one, and nothing of the
+    # real export, whose oracles ship as recorded values (issue 10 item 2). (One scan proves all.)
+    assert len(new) == 2, new
+    assert any("lower_triangle()" in p and "autograder/graders/helpers.py" in p and "causal_mask" in p for p in new), new
+    assert any("tril_mask()" in p and "with_machinery.py" in p for p in new), new
 
 
-def test_in_an_export_of_stage_05_only_the_declared_classes_answer(tmp_path):
-    # blocks.sinusoidal_positional_encoding and the oracles ship as recorded values; the trusted
-    # PositionalEncoding class still ships as code (blocks.AS_CODE) and is reported, not refused.
-    from autograder.record_expected import NOT_CONVERTED
+def test_the_machinery_filter_leaves_out_only_what_reaches_machinery():
+    import ast
 
+    from autograder.answer_scan import machinery_definitions
+
+    tree = ast.parse("import shutil\nfrom signal import alarm\n\ndef answer(x):\n    return x\n\n"
+                     "def wipe(p):\n    shutil.rmtree(p)\n\ndef arm():\n    alarm(1)\n\n"
+                     "def wipe_later(p):\n    return wipe(p)\n\nclass Keeper:\n    def go(self):\n"
+                     "        import subprocess\n        subprocess.run(['true'])\n")
+    assert machinery_definitions(tree) == {"wipe", "arm", "wipe_later", "Keeper"}
+
+
+def test_an_export_of_stage_05_holds_no_working_answer_and_a_pasted_formula_is_found(tmp_path):
+    # blocks.sinusoidal_positional_encoding ships as recorded values, and the trusted PositionalEncoding
+    # class as code that computes through torch.ops.aten (refused in student code): nothing answers.
+    # (The live blocks.sinusoidal_positional_encoding would not either: it calls the course's oracle,
+    # which the policy refuses.)
     stage = "05_positional_encoding"
     dest = export_student_repo(tmp_path / "repo", stages=[stage], scan=False).dest
-    known: list[str] = []
-    assert scan_answers(dest, [stage], tolerate=NOT_CONVERTED, tolerated=known) == []
-    assert known and all("PositionalEncoding() in autograder/graders/blocks.py" in k for k in known), known
-    shutil.copy(REPO / "autograder/graders/blocks.py", dest / "autograder/graders/blocks.py")  # the live one
-    problems = scan_answers(dest, [stage], tolerate=NOT_CONVERTED)
-    assert any("sinusoidal_positional_encoding() in autograder/graders/blocks.py" in p for p in problems), problems
+    assert scan_answers(dest, [stage]) == []
+    # the instructor's float64 formula (transformer_oracles.positional_encoding) as blocks.py wraps it,
+    # in one module: that is an answer, and the scan of this export finds it
+    source = (REPO / "autograder/graders/transformer_oracles.py").read_text()
+    formula = source[source.index("def positional_encoding"):source.index("def qkv_parameter_count")]
+    (dest / "autograder/graders/pe_helpers.py").write_text(
+        "import numpy as np\nimport torch\n\n\n" + formula + "\ndef pe_table(max_len, d_model):\n"
+        "    return torch.from_numpy(positional_encoding(max_len, d_model)).to(torch.float32)\n")
+    problems = scan_answers(dest, [stage])
+    assert any("pe_table() in autograder/graders/pe_helpers.py" in p for p in problems), problems
 
 
 def test_the_export_command_refuses_a_planted_answer_and_deletes_it(tmp_path):

@@ -114,7 +114,7 @@ FAIR = _HEAD + textwrap.dedent('''
 
 def _namespace(tmp_path: Path, source: str) -> dict:
     """A namespace whose functions ``inspect`` can read, as in a kernel (IPython keeps cell text)."""
-    path = tmp_path / "student_cells.py"
+    path = tmp_path / f"student_cells_{len(list(tmp_path.glob('student_cells_*.py')))}.py"  # linecache keeps old text
     path.write_text(source)
     namespace = {"__name__": "__student__"}
     exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - the test's own code
@@ -261,6 +261,60 @@ def test_a_function_returning_the_courses_code_loses_at_run_time(tmp_path):
     assert type(info.value).__name__ == "ForbiddenCall"
 
 
+def test_an_alias_of_the_graded_name_is_judged_in_the_kernel(tmp_path):
+    """``scaled_dot_product_attention = _mine`` in a kernel: the policy follows the alias to ``_mine``
+    (the live namespace holds the function under both names), so suspending the runtime spy inside
+    the call gains nothing."""
+    source = _sdpa("", "def _mine(q, k, v, mask=None):", """
+        with torch._C.DisableTorchFunction():
+            out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        """) + "\nscaled_dot_product_attention = _mine\n"
+    result = _grade(_namespace(tmp_path, source), SDPA)
+    assert result.score == 0 and any(g.forbidden for g in result.graders), [g.message for g in result.graders]
+    fair = FAIR.replace("def scaled_dot_product_attention(", "def _mine(") + "\nscaled_dot_product_attention = _mine\n"
+    result = _grade(_namespace(tmp_path, fair), SDPA)
+    assert result.score == result.max_points, [g.message for g in result.graders]
+
+
+_FFN = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class FeedForward(nn.Module):
+        def __init__(self, d_model, d_ff, dropout=0.1):
+            super().__init__()
+            self.linear1, self.linear2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+            self.dropout = nn.Dropout(dropout)
+
+        def forward(self, x):
+            return LINEAR2(self.dropout(RELU(LINEAR1(x))))
+''')
+
+
+@pytest.mark.parametrize("spelling", ["torch.ops.aten.linear", "torch._C._nn.linear", "aten.linear"])
+def test_pytorch_internals_score_zero_in_an_item_that_forbids_nothing(tmp_path, spelling):
+    """The trusted blocks with no forbidden built-in of their own (FeedForward, MLP, PositionalEncoding,
+    stage 07's masks and decoder) compute through torch.ops.aten so that a pasted copy is no answer:
+    PyTorch's internals count in every item."""
+    assert registry.item("feed_forward").forbidden == ()
+    head = "from torch.ops import aten\n" if spelling == "aten.linear" else ""
+    first_linear = f"{spelling}(x, self.linear1.weight, self.linear1.bias)"
+    body = _FFN.replace("LINEAR2(self.dropout(RELU(LINEAR1(x))))",
+                        f"{spelling}(self.dropout(torch.relu({first_linear})), self.linear2.weight, self.linear2.bias)")
+    source = head + body
+    [first, *_] = policy.violations(source, "FeedForward")
+    assert first.kind == "internals", first
+    result = _grade(_namespace(tmp_path, source), "feed_forward")
+    assert result.score == 0, [g.message for g in result.graders]
+    assert any("PyTorch's internals" in g.message for g in result.graders)
+    fair = _FFN.replace("LINEAR2(self.dropout(RELU(LINEAR1(x))))",
+                        "F.linear(self.dropout(F.relu(F.linear(x, self.linear1.weight, self.linear1.bias))), "
+                        "self.linear2.weight, self.linear2.bias)")
+    result = _grade(_namespace(tmp_path, fair), "feed_forward")
+    assert result.score == result.max_points, [g.message for g in result.graders]
+
+
 def test_trusted_blocks_are_not_the_students_reach():
     """A name the grader swaps for a trusted block never runs: its source is not judged."""
     src = "from autograder.graders.blocks import EncoderLayer as _L\n\ndef EncoderLayer():\n    return _L()\n\n" \
@@ -278,7 +332,7 @@ def _stage_sources():
 
 
 # The mutants that are meant to lose through the policy: they call the built-in or import the blocks.
-_CHEATS = ("calls_builtin", "calls_cross_entropy", "copied_block", "imported_block")
+_CHEATS = ("calls_builtin", "calls_cross_entropy", "copied_block", "copied_oracle", "imported_block")
 
 
 def test_fair_every_reference_and_mutant_keeps_its_scores():

@@ -221,3 +221,25 @@ def test_what_a_submission_wrote_outside_its_folder_is_gone_before_the_next(zygo
     finally:
         w2.close()
     assert zygote.alive and zygote.proc.pid == pid
+
+
+def test_the_public_checks_expected_values_are_not_staged_for_student_code(tmp_path, monkeypatch):
+    """The recorded outputs of the public checks (graders/public/expected/) would let a student's
+    function return the value the check expects without computing it. The instructor's oracle
+    modules are live and need none of it, so the sandbox's library holds none; the export's stub
+    modules look values up, so there (the student's own CI) the files are staged."""
+    lib = cage.stage_library(tmp_path / "instructor")
+    assert not (lib / "autograder" / "graders" / "public" / "expected").exists()
+    assert not any(p.suffix == ".npz" for p in lib.rglob("*"))
+    # the same staging over an export's package stages them: its oracle modules are stubs
+    import shutil
+
+    from autograder.graders import oracles, replay
+
+    fake = tmp_path / "export" / "autograder"
+    shutil.copytree(cage.PACKAGE, fake, ignore=shutil.ignore_patterns("__pycache__", "hidden"))
+    (fake / "graders" / "oracles.py").write_text(replay.stub_source(oracles))
+    staged = tmp_path / "export-lib"
+    monkeypatch.setattr(cage, "PACKAGE", fake)
+    cage.stage_library(staged)
+    assert (staged / "autograder" / "graders" / "public" / "expected" / "01_dot_product_attention.npz").is_file()

@@ -13,6 +13,9 @@ Nothing here comes from the reference notebook:
 Known mistakes (keyword flags, ``mistake_*``) compute what a wrong implementation gives, so that a
 failing check can name the misconception.
 
+The student export ships the model oracles as recorded values (``record_expected.REPLAYED``); what
+``AS_CODE`` names ships as code.
+
 The checkpoint (:func:`expect_accuracy`): ``agreement.safetensors``, the fine-tuned
 ``SentenceClassifier``'s state dict under the contract's names, and its config in the metadata. It is
 loaded into :class:`TrustedClassifier` (the trusted blocks: PyTorch's layers) here, in the grading
@@ -35,6 +38,16 @@ from autograder.graders import transformer_oracles as o
 
 DT = torch.float64
 IGNORE = -100  # labels at the positions the loss must skip (PyTorch's ignore_index default)
+# What ships to students as code (record_expected.REPLAYED replays the rest as recorded values):
+# the checkpoint's reading and scoring, which run on the student's own file, and the statistics of
+# mask_tokens' counts, which run on the student's own masks. None of them is a course answer.
+_CHECKPOINT = "grades the student's own checkpoint file in the grading process; no item asks for it"
+AS_CODE = {
+    "binomial_bound": "a bound on the student's own mask counts (statistics, no item asks for it)",
+    "TrustedClassifier": _CHECKPOINT + " (blocks.BERT, a trusted module, and an nn.Linear)",
+    **dict.fromkeys(("parameter_count", "read_config", "load_classifier", "accuracy", "majority_baseline",
+                     "evaluate", "submitted_path", "expect_accuracy"), _CHECKPOINT),
+}
 
 
 # --- model oracles ------------------------------------------------------------------------------

@@ -20,7 +20,10 @@ but computes with PyTorch's own code:
 
 Every item forbids the built-in that would do its job (registry.py), and the student object lets
 these blocks, and only them, call it: a copy of a block handed in as a student's own code calls
-a forbidden built-in and scores nothing (tests/mutants/*/copied_block_*.py).
+a forbidden built-in and scores nothing (tests/mutants/*/copied_block_*.py). The blocks whose job
+no built-in does (``PositionalEncoding``, ``FeedForward``, ``MLP``) compute through
+``torch.ops.aten``, PyTorch's dispatcher, which the static policy refuses in every item
+(``policy.INTERNALS``): a copy of one scores nothing either.
 tests/test_blocks.py checks the blocks against PyTorch's modules.
 """
 
@@ -134,7 +137,9 @@ class PositionalEncoding(nn.Module):
         positions, max_len = x.shape[-2], len(self.pe)
         if positions > max_len:
             raise ValueError(f"sequence of length {positions} is longer than max_len = {max_len}")
-        return self.dropout(self.pe[:positions] + x)
+        # torch.ops.aten (PyTorch's dispatcher), which the static policy refuses in every graded
+        # definition (policy.INTERNALS): this block ships to students, and a copy must score nothing
+        return self.dropout(torch.ops.aten.add(self.pe[:positions], x))
 
 
 # --- stage 06 -----------------------------------------------------------------------------------
@@ -160,8 +165,10 @@ class FeedForward(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        hidden = F.relu(F.linear(x, self.linear1.weight, self.linear1.bias))
-        return F.linear(self.dropout(hidden), self.linear2.weight, self.linear2.bias)
+        # torch.ops.aten (PyTorch's dispatcher), which the static policy refuses in every graded
+        # definition (policy.INTERNALS): this block ships to students, and a copy must score nothing
+        hidden = torch.ops.aten.relu(torch.ops.aten.linear(x, self.linear1.weight, self.linear1.bias))
+        return torch.ops.aten.linear(self.dropout(hidden), self.linear2.weight, self.linear2.bias)
 
 
 def _attention_for_torch(params, course, torch_name):
@@ -413,8 +420,10 @@ class MLP(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        hidden = F.gelu(F.linear(x, self.linear1.weight, self.linear1.bias))
-        return self.dropout(F.linear(hidden, self.linear2.weight, self.linear2.bias))
+        # torch.ops.aten (PyTorch's dispatcher), which the static policy refuses in every graded
+        # definition (policy.INTERNALS): this block ships to students, and a copy must score nothing
+        hidden = torch.ops.aten.gelu(torch.ops.aten.linear(x, self.linear1.weight, self.linear1.bias))
+        return self.dropout(torch.ops.aten.linear(hidden, self.linear2.weight, self.linear2.bias))
 
 
 class GPTBlock(nn.Module):
@@ -511,13 +520,13 @@ FOR_GPT = {**FOR_GPT_BLOCK, "GPTBlock": GPTBlock}
 # The student export ships the functions above as recorded blocks (graders/replay.py: the recorded
 # output of the nearest recorded input, else the student's own definition of the key's name).
 TRUSTED_BLOCKS = {**STAGE_04, **STAGE_05}
-# What still ships as code, and why (record_expected.NOT_CONVERTED, docs/architecture.md).
+# What still ships as code, and why (replay.stub_source keeps these; docs/architecture.md).
 _MODULE = "a trusted module: its forward runs on the student's own tensors and parameters, which no recording covers"
 AS_CODE = {
     "MultiHeadAttention": _MODULE + " (computes with F.multi_head_attention_forward, a forbidden built-in)",
-    "PositionalEncoding": _MODULE + " (its buffer is transformer_oracles.positional_encoding)",
+    "PositionalEncoding": _MODULE + " (its buffer is transformer_oracles.positional_encoding; torch.ops.aten.add)",
     "LayerNorm": _MODULE + " (nn.LayerNorm)",
-    "FeedForward": _MODULE + " (F.linear and F.relu)",
+    "FeedForward": _MODULE + " (torch.ops.aten's linear and relu, refused in student code)",
     "EncoderLayer": _MODULE + " (nn.TransformerEncoderLayer)",
     "DecoderLayer": _MODULE + " (nn.TransformerDecoderLayer)",
     "Encoder": _MODULE + " (nn.TransformerEncoder)",
@@ -525,7 +534,7 @@ AS_CODE = {
     "BertEmbeddings": _MODULE + " (F.layer_norm, a forbidden built-in)",
     "BERT": _MODULE + " (nn.TransformerEncoder)",
     "CausalSelfAttention": _MODULE + " (F.scaled_dot_product_attention, a forbidden built-in)",
-    "MLP": _MODULE + " (F.linear and F.gelu)",
+    "MLP": _MODULE + " (torch.ops.aten's linear and gelu, refused in student code)",
     "GPTBlock": _MODULE + " (F.scaled_dot_product_attention, a forbidden built-in)",
     "BigramModel": "a recipe for sample's graders: a fixed next-token table, no course answer",
 }

@@ -39,12 +39,14 @@ DT = torch.float64
 # --- trusted pieces -----------------------------------------------------------------------------
 def causal_mask(t: int) -> torch.Tensor:
     """(t, t) bool, True on and below the diagonal: token i may attend to tokens 0..i."""
-    return torch.ones(t, t, dtype=torch.bool).tril()
+    # torch.ops.aten, which the static policy refuses in student code (policy.INTERNALS): this
+    # module ships to students, and a copy of the mask must be no answer to stage 03
+    return torch.ops.aten.tril(torch.ones(t, t, dtype=torch.bool))
 
 
 def padding_mask(tokens: torch.Tensor, pad_id: int) -> torch.Tensor:
     """(batch, 1, 1, S) bool, True where the token is not padding."""
-    return (tokens != pad_id)[:, None, None, :]
+    return torch.ops.aten.ne(tokens, pad_id)[:, None, None, :]  # torch.ops.aten: as causal_mask
 
 
 class Transformer(nn.Module):
@@ -73,6 +75,23 @@ class Transformer(nn.Module):
 
 # The names stage 07's code runs on while it is graded.
 TRUSTED = {"Transformer": Transformer, "causal_mask": causal_mask, "padding_mask": padding_mask}
+
+# What ships to students as code (record_expected.REPLAYED replays the rest as recorded values:
+# make_batch, noam and mistake_noam, so no batching or schedule formula ships). The rest runs on the
+# student's own models, tensors or files, which no recording covers, and none of it answers an item:
+# the losses call F.cross_entropy (forbidden in label_smoothed_loss), and the masks and greedy() go
+# through torch.ops.aten, which the static policy refuses in student code (policy.INTERNALS).
+_ON_THEIRS = "runs on the student's own model, tensors or files"
+AS_CODE = {
+    **dict.fromkeys(("Transformer", "Recording", "CopyModel"), "a trusted model the student's code is graded on"),
+    **dict.fromkeys(("causal_mask", "padding_mask"), _ON_THEIRS + " (torch.ops.aten)"),
+    **dict.fromkeys(("loss", "trusted_loss", "mistake_loss"), _ON_THEIRS + " (F.cross_entropy, forbidden in the item)"),
+    "reference_step": _ON_THEIRS + " (one plain SGD step on a model; train_step's contract is another)",
+    "greedy": _ON_THEIRS + " (the translation checkpoint is decoded with it; torch.ops.aten)",
+    **dict.fromkeys(("flat", "trusted_model", "optimizer", "grad_scaler", "writable_path", "state_of", "grads_of",
+                     "calls_of", "take_file"), _ON_THEIRS + " (recipes and readers of trusted objects)"),
+}
+INPUTS = ("random_model",)  # an input builder: the graders' seeded models
 
 
 # The greedy grader's Transformer (public grader): weights from this seed decode differently without the
@@ -216,7 +235,9 @@ def greedy(model, src, src_mask, max_len, bos_id, eos_id, *, causal=True, positi
         mask = causal_mask(t).to(src.device) if causal else None
         states = model.decode(ys, memory, src_mask, mask)
         logits = model.generator(states[:, -1] if position == "last" else states[:, 0])
-        nxt = logits.argmax(-1)
+        # torch.ops.aten, which the policy refuses in student code: this decoder ships (the translation
+        # checkpoint is decoded with it), and a copy must be no answer to greedy_decode
+        nxt = torch.ops.aten.argmax(logits, -1)
         if pad_eos:
             nxt = nxt.masked_fill(done, eos_id)
         ys = torch.cat([ys, nxt[:, None]], dim=1)

@@ -151,6 +151,9 @@ class Isolation:
 
 
 # --- staging ------------------------------------------------------------------------------------
+_REPLAY_STUB = "from autograder.graders import replay as _replay"  # what replay.stub_source writes
+
+
 def stage_library(dest: Path | None = None) -> Path:
     """A directory holding only what the worker imports (world-readable, for a dropped user id)."""
     dest = Path(dest or tempfile.mkdtemp(prefix="autograder-worker-lib-"))
@@ -162,9 +165,12 @@ def stage_library(dest: Path | None = None) -> Path:
         if src.startswith("autograder/graders/") and not (PACKAGE.parent / src).is_file():
             continue
         shutil.copyfile(PACKAGE.parent / src, root / rel)
-    # The recorded expected values that the export's trusted blocks look their outputs up in.
+    # The recorded expected values that the export's trusted blocks look their outputs up in: staged
+    # only where the staged oracle modules are the export's stubs. The instructor's are live and need
+    # none, and the public checks' expected outputs must not lie where the student's code can read them.
     expected = PACKAGE / "graders" / "public" / "expected"
-    if expected.is_dir():
+    stubs = any(_REPLAY_STUB in path.read_text(encoding="utf-8").splitlines() for path in (root / "graders").glob("*.py"))
+    if expected.is_dir() and stubs:
         (root / "graders" / "public" / "expected").mkdir(parents=True, exist_ok=True)
         for path in expected.iterdir():
             if path.suffix in (".json", ".npz") and path.is_file():
@@ -555,7 +561,9 @@ class Zygote:
                 self.proc.wait()
             self.proc = None
         self._pending = False
-        if self.uid >= 0 and self.isolation.level != "bwrap":
+        if self.uid >= 0 and self.isolation.level != "bwrap":  # the rlimits level: no namespace ends them
+            from .worker import kill_user  # a forked helper that takes the sandbox's uid
+
             kill_user(self.uid)
         if self.host_root:
             shutil.rmtree(self.host_root, ignore_errors=True)
@@ -567,10 +575,3 @@ class Zygote:
         if self._lease is not None:
             self._lease.release()
             self._lease = None
-
-
-def kill_user(uid: int) -> None:
-    """Kill every process of ``uid`` (a sandbox user id) from outside; for the ``rlimits`` level."""
-    from .worker import kill_user as kill
-
-    kill(uid)
