@@ -28,10 +28,11 @@ REPLAYED = ("autograder.graders.oracles", "autograder.graders.torch_oracles",
             "autograder.graders.transformer_oracles", "autograder.graders.blocks",
             "autograder.graders.gpt_oracles", "autograder.graders.bert_oracles",
             "autograder.graders.training_oracles")
-# Stages whose mutant corpus is recorded too: their trusted blocks are replayed functions
-# (blocks.STAGE_04, STAGE_05), which must know the inputs that realistic mistakes feed them.
+# Stages whose mutant corpus is recorded too: in 01-05 the trusted blocks are replayed functions
+# (blocks.STAGE_04, STAGE_05), which must know the inputs that realistic mistakes feed them; in 08
+# the named mistakes' oracles are called on what the student's cache or sampler returned.
 MUTANTS_RECORDED = ("01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking",
-                    "04_multi_head_attention", "05_positional_encoding")
+                    "04_multi_head_attention", "05_positional_encoding", "08_decoder_only")
 
 
 def grader_file(stage_id: str, repo: Path = REPO) -> Path:

@@ -306,3 +306,14 @@ def test_what_ships_as_code_is_declared_with_a_reason():
         classes = {n for n, v in vars(module).items() if isinstance(v, type) and v.__module__ == dotted
                    and not n.startswith("_")}
         assert classes <= set(as_code), f"{dotted}: classes that ship undeclared: {sorted(classes - set(as_code))}"
+
+
+def test_a_scalar_result_keeps_its_zero_dimensions():
+    # np.ascontiguousarray makes a 0-d array 1-d: a loss oracle replayed with shape (1,) failed the
+    # shape check of stage 09's mlm_loss in the export for every student, the reference included
+    arrays: list = []
+    for value in (torch.tensor(1.5, dtype=torch.float64), np.float64(2.5) * np.ones(()), np.arange(6.0).reshape(2, 3).T):
+        form = replay.encode(value, arrays)
+        back = replay.decode(form, arrays)
+        assert tuple(back.shape) == tuple(value.shape), (type(value), back.shape)
+        np.testing.assert_array_equal(np.asarray(back), np.asarray(value))

@@ -75,6 +75,12 @@ def _torch() -> Any:
     return torch
 
 
+def _c_order(a: np.ndarray) -> np.ndarray:
+    """A C-ordered copy that keeps a 0-d array 0-d (``np.ascontiguousarray`` returns at least 1-d, and
+    a scalar loss replayed with shape (1,) fails a shape check that the live () passes)."""
+    return np.array(a, order="C", copy=True)
+
+
 def encode(value: Any, arrays: list[np.ndarray]) -> Any:
     """A JSON form of ``value``; arrays go to ``arrays`` and are named by their index."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -82,7 +88,7 @@ def encode(value: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype == object:
             raise Unrecordable("object array")
-        arrays.append(np.ascontiguousarray(value))
+        arrays.append(_c_order(value))
         return {"$": "np", "i": len(arrays) - 1}
     if isinstance(value, np.generic):
         arrays.append(np.asarray(value))
@@ -101,7 +107,7 @@ def encode(value: Any, arrays: list[np.ndarray]) -> Any:
         t = value.detach()
         if t.layout != torch.strided or t.dtype == torch.bfloat16 or t.is_complex():
             raise Unrecordable(f"tensor of {t.dtype}")
-        arrays.append(np.ascontiguousarray(t.cpu().numpy()))
+        arrays.append(_c_order(t.cpu().numpy()))
         form = {"$": "pt", "i": len(arrays) - 1, "grad": bool(value.requires_grad)}
         order = _memory_order(t)
         if order is not None:  # a transposed view: code that calls .view() on it must fail as at home
