@@ -329,10 +329,10 @@ def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) 
             return "course"
     if dynamic and any(_under(qualified, m) for m in DYNAMIC_MODULES):
         return "dynamic"
-    if any(_under(qualified, m) for m in INTERNALS):
-        return "internals"
-    # any suffix: a module re-exports the modules it imports (``os.sys.modules``, ``np.lib.format.pickle``)
+    # any suffix: a module re-exports the modules it imports (``os.sys.modules``, ``F.torch.ops``)
     parts = qualified.split(".")
+    if any(_under(".".join(parts[i:]), m) for i in range(len(parts)) for m in INTERNALS):
+        return "internals"
     if parts[0] != "self" and any(_under(".".join(parts[i:]), m) for i in range(len(parts)) for m in REFLECTION_MODULES):
         return "reflection"
     return None
@@ -494,12 +494,25 @@ def source_of_namespace(namespace: Mapping[str, Any]) -> str:
             if found:
                 own.append(found)
                 # ``softmax = my_softmax``: the graded name is an alias, which the policy must follow
-                defined = getattr(value, "__name__", None)
-                if isinstance(defined, str) and defined.isidentifier() and defined != key:
+                # the name the source defines, not ``__name__``, which the student's code can set
+                defined = _defined_name(found)
+                if defined is not None and defined != key:
                     aliases.append(f"{key} = {defined}")
         elif isinstance(module, str) and isinstance(qualname, str) and qualname.isidentifier():
             lines.append(f"from {module} import {qualname} as {key}")
     return "\n".join(lines + list(dict.fromkeys(own)) + aliases)
+
+
+def _defined_name(source: str) -> str | None:
+    """The name a definition's source text binds (``def _mine`` -> ``_mine``), or None."""
+    import textwrap
+
+    try:
+        body = ast.parse(textwrap.dedent(source)).body
+    except SyntaxError:
+        return None
+    node = body[0] if body else None
+    return node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
 
 
 def _class_source(cls: type) -> str | None:

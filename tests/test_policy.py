@@ -467,3 +467,22 @@ def test_what_fills_a_constant_is_judged_with_it():
     ''')
     assert [(v.kind, v.construct) for v in policy.violations(source, "leaks")] == [("reflection", "sys.modules")]
     assert policy.violations(source, "fair") == []
+
+
+def test_pytorch_internals_reached_through_a_re_export_count_too():
+    # F re-exports torch: ``F.torch.ops.aten.x`` is torch.ops.aten.x
+    source = "import torch.nn.functional as F\n\ndef softmax(x):\n    return F.torch.ops.aten._softmax(x, -1, False)\n"
+    assert [v.kind for v in policy.violations(source, "softmax")][:1] == ["internals"]
+
+
+def test_a_name_set_to_a_keyword_cannot_blank_the_kernels_policy(tmp_path):
+    """``cheat.__name__ = "def"; softmax = cheat`` must not turn the rebuilt source into a syntax
+    error, which would leave the kernel's policy reading nothing for every graded name."""
+    source = _sdpa("", "def _mine(q, k, v, mask=None):", """
+        with torch._C.DisableTorchFunction():
+            out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        """) + '\n_mine.__name__ = "def"\nscaled_dot_product_attention = _mine\n'
+    namespace = _namespace(tmp_path, source)
+    ast.parse(policy.source_of_namespace(namespace))  # still Python
+    result = _grade(namespace, SDPA)
+    assert result.score == 0 and any(g.forbidden for g in result.graders), [g.message for g in result.graders]

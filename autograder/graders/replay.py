@@ -544,6 +544,9 @@ def block(stands_for: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 # --- the export's stub modules ----------------------------------------------------------------
+STUB_IMPORT = "from autograder.graders import replay as _replay"  # the first line a stub module runs
+
+
 def stub_source(mod: Any) -> str:
     """The source of ``mod`` with every replayed function (and trusted block) a lookup.
 
@@ -570,7 +573,7 @@ def stub_source(mod: Any) -> str:
     for node in body[start:]:
         future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
         if not future and not imported:
-            out.append("from autograder.graders import replay as _replay")
+            out.append(STUB_IMPORT)
             imported = True
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
         seg = "\n".join(lines[first - 1:node.end_lineno])

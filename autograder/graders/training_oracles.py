@@ -79,13 +79,14 @@ TRUSTED = {"Transformer": Transformer, "causal_mask": causal_mask, "padding_mask
 # What ships to students as code (record_expected.REPLAYED replays the rest as recorded values:
 # make_batch, noam and mistake_noam, so no batching or schedule formula ships). The rest runs on the
 # student's own models, tensors or files, which no recording covers, and none of it answers an item:
-# the losses call F.cross_entropy (forbidden in label_smoothed_loss), and the masks and greedy() go
-# through torch.ops.aten, which the static policy refuses in student code (policy.INTERNALS).
+# the losses call F.cross_entropy (forbidden in label_smoothed_loss) or compute named mistakes only,
+# and the masks and greedy() go through torch.ops.aten, which the policy refuses (policy.INTERNALS).
 _ON_THEIRS = "runs on the student's own model, tensors or files"
 AS_CODE = {
     **dict.fromkeys(("Transformer", "Recording", "CopyModel"), "a trusted model the student's code is graded on"),
     **dict.fromkeys(("causal_mask", "padding_mask"), _ON_THEIRS + " (torch.ops.aten)"),
-    **dict.fromkeys(("loss", "trusted_loss", "mistake_loss"), _ON_THEIRS + " (F.cross_entropy, forbidden in the item)"),
+    **dict.fromkeys(("loss", "trusted_loss"), _ON_THEIRS + " (F.cross_entropy, forbidden in the item)"),
+    "mistake_loss": _ON_THEIRS + " (the named mistakes only: any other kind raises)",
     "reference_step": _ON_THEIRS + " (one plain SGD step on a model; train_step's contract is another)",
     "greedy": _ON_THEIRS + " (the translation checkpoint is decoded with it; torch.ops.aten)",
     **dict.fromkeys(("flat", "trusted_model", "optimizer", "grad_scaler", "writable_path", "state_of", "grads_of",
@@ -141,8 +142,14 @@ def trusted_loss(logits, target, pad_id, smoothing):
                            label_smoothing=smoothing)
 
 
+MISTAKEN_LOSSES = ("k_minus_1", "no_smoothing", "pad_included", "divide_by_all", "sum")
+
+
 def mistake_loss(logits, target, pad_id, smoothing, kind):
-    """What a known wrong loss returns (float64)."""
+    """What a known wrong loss returns (float64). Only the mistakes: another ``kind`` raises, so that
+    this function, which ships to students, never computes the right loss."""
+    if kind not in MISTAKEN_LOSSES:
+        raise ValueError(f"not a known mistake: {kind!r}")
     v = logits.shape[-1]
     logp = logits.reshape(-1, v).to(DT).log_softmax(-1)
     y = target.reshape(-1)

@@ -151,9 +151,6 @@ class Isolation:
 
 
 # --- staging ------------------------------------------------------------------------------------
-_REPLAY_STUB = "from autograder.graders import replay as _replay"  # what replay.stub_source writes
-
-
 def stage_library(dest: Path | None = None) -> Path:
     """A directory holding only what the worker imports (world-readable, for a dropped user id)."""
     dest = Path(dest or tempfile.mkdtemp(prefix="autograder-worker-lib-"))
@@ -169,7 +166,9 @@ def stage_library(dest: Path | None = None) -> Path:
     # only where the staged oracle modules are the export's stubs. The instructor's are live and need
     # none, and the public checks' expected outputs must not lie where the student's code can read them.
     expected = PACKAGE / "graders" / "public" / "expected"
-    stubs = any(_REPLAY_STUB in path.read_text(encoding="utf-8").splitlines() for path in (root / "graders").glob("*.py"))
+    from autograder.graders.replay import STUB_IMPORT
+
+    stubs = any(STUB_IMPORT in path.read_text(encoding="utf-8").splitlines() for path in (root / "graders").glob("*.py"))
     if expected.is_dir() and stubs:
         (root / "graders" / "public" / "expected").mkdir(parents=True, exist_ok=True)
         for path in expected.iterdir():
