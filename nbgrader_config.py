@@ -10,12 +10,12 @@ import os  # noqa: E402
 # hardened grader that nbgrader starts inherit it. AUTOGRADER_LANG in the environment overrides it.
 os.environ.setdefault("AUTOGRADER_LANG", "en")  # "es": the Spanish edition
 
-from autograder.bilingual import generate_assignment_steps, release_directory  # noqa: E402
+from autograder.instructor.bilingual import generate_assignment_steps, release_directory  # noqa: E402
 
 c.CourseDirectory.course_id = "transformers"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = release_directory(os.environ["AUTOGRADER_LANG"])
-# The release keeps the course language's prose (autograder.bilingual.KeepLanguage, then nbgrader's own steps).
+# The release keeps the course language's prose (autograder.instructor.bilingual.KeepLanguage, then nbgrader's own steps).
 c.GenerateAssignment.preprocessors = generate_assignment_steps()
 
 # Stubs in the release raise NotImplementedError, which the graders recognise.
@@ -30,12 +30,12 @@ c.Execute.timeout = 120
 
 # The scores `nbgrader autograde` records come from the hardened grader (`python -m autograder grade`:
 # trusted process, sandboxed worker, definitions only); the check cells still run in the kernel, as
-# the students' instant feedback. See autograder/nbgrader_hardened.py.
+# the students' instant feedback. See autograder/instructor/nbgrader_hardened.py.
 # One `autograde` run grades the class in one batch per stage (parallel slots: c.HardenedScores.jobs,
 # default min(2, cores)); a notebook whose graded files differ from the batch's is graded alone.
 # One grader per notebook instead: c.HardenedScores.batch = False
 # Plain in-kernel scores instead (not safe against patched checks): c.HardenedScores.enabled = False
-from autograder.nbgrader_hardened import autograde_preprocessors  # noqa: E402
+from autograder.instructor.nbgrader_hardened import autograde_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
 

@@ -21,8 +21,9 @@ import sys
 from types import ModuleType
 
 
-# The instructor's commands after grading: command -> (module, help). Their modules stay out of the
-# student export (export.INSTRUCTOR_ONLY), where these commands are simply not offered.
+# The instructor's commands after grading: command -> (module in autograder.instructor, help). The
+# student export leaves autograder/instructor/ out (docs/architecture.md, "Layout"), and a student's
+# copy simply does not offer the instructor's commands.
 AFTER_GRADING = {
     "export-grades": ("lms_export", "the class's grades as a CSV that Moodle or Canvas imports"),
     "class-report": ("class_report", "one HTML file: what the class got wrong, ranked"),
@@ -32,21 +33,45 @@ AFTER_GRADING = {
 
 
 def _instructor_module(name: str) -> ModuleType | None:
-    """``autograder.<name>``, or None where it does not ship (a student's copy of the package)."""
+    """``autograder.instructor.<name>``, or None where it does not ship (a student's copy of the package)."""
+    package = f"{__package__ or 'autograder'}.instructor"
     try:
-        return importlib.import_module(f"{__package__ or 'autograder'}.{name}")
+        return importlib.import_module(f"{package}.{name}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__ or 'autograder'}.{name}":
+        if exc.name not in (package, f"{package}.{name}"):
             raise  # the module is there, and one of its own imports is missing: say so
         return None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["translations"] and _instructor_module("bilingual") is not None:
+    instructor = _instructor_module("course") is not None  # False in a student's copy of the package
+    if argv[:1] == ["translations"] and instructor:
         return _instructor_module("bilingual").main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    from .grading.grade_cli import add_arguments as grade_arguments
+    from .grading.merge import add_arguments as merge_arguments
+
+    grade_arguments(sub.add_parser("grade", help="hardened grading: student code sandboxed, scores computed outside it"))
+    merge_arguments(sub.add_parser("merge", help="merge the --out folders of grading shards into one class"))
+    if instructor:
+        _instructor_parsers(sub)
+    args = parser.parse_args(argv)
+
+    if args.command == "grade":
+        from .grading.grade_cli import main as grade
+
+        return grade(args)
+    if args.command == "merge":
+        from .grading.merge import main as merge
+
+        return merge(args)
+    return _run_instructor_command(args)
+
+
+def _instructor_parsers(sub: argparse._SubParsersAction) -> None:
+    """The commands of autograder/instructor/ (absent from a student's copy, where they are not offered)."""
     rel = sub.add_parser("release", help="regenerate assignments/ (English) and assignments_es/ (Spanish) from solutions/ (nbgrader generate_assignment)")
     rel.add_argument("--check", action="store_true", help="only report whether the releases are up to date")
     demo = sub.add_parser("demo", help="release, grade the bundled example class (hardened), autograde stage 01 with nbgrader (--full: every stage)")
@@ -54,9 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--jobs", type=int, help="lanes of students graded side by side (default: up to 2, one per core)")
     demo.add_argument("--full", action="store_true",
                       help="nbgrader autogrades every stage, not only stage 01 (minutes longer, the same scores)")
-    from .grade_cli import add_arguments as grade_arguments
-
-    grade_arguments(sub.add_parser("grade", help="hardened grading: student code sandboxed, scores computed outside it"))
     exp = sub.add_parser("export-student-repo", help="write the student template repository (public graders only)")
     exp.add_argument("dest", metavar="DIR", help="where to write it (created; must be empty unless --force)")
     exp.add_argument("--stage", action="append", metavar="ID", help="export only this stage (repeatable; default: all)")
@@ -73,17 +95,13 @@ def main(argv: list[str] | None = None) -> int:
                      help="skip the answer scan (faster; the reference-text audit still runs)")
     rec = sub.add_parser("record-expected", help="record the public checks' expected values (the export ships them as data)")
     rec.add_argument("--stage", action="append", metavar="ID", help="record only this stage (repeatable; default: all that need it)")
-    from .merge import add_arguments as merge_arguments
-
-    merge_arguments(sub.add_parser("merge", help="merge the --out folders of grading shards into one class"))
     for name, (module, help_text) in AFTER_GRADING.items():
-        tool = _instructor_module(module)
-        if tool is not None:
-            tool.add_arguments(sub.add_parser(name, help=help_text))
-    args = parser.parse_args(argv)
+        _instructor_module(module).add_arguments(sub.add_parser(name, help=help_text))
 
+
+def _run_instructor_command(args: argparse.Namespace) -> int:
     if args.command == "release":
-        from .course import release
+        from .instructor.course import release
 
         diffs = release(check_only=args.check)
         if args.check:
@@ -96,25 +114,17 @@ def main(argv: list[str] | None = None) -> int:
         print("assignments/ and assignments_es/ regenerated" + (f" ({len(diffs)} file(s) changed)." if diffs else ": nothing changed."))
         return 0
     if args.command == "demo":
-        from .demo import run_demo
+        from .instructor.demo import run_demo
 
         return run_demo(args.out, jobs=args.jobs, full=args.full)
-    if args.command == "grade":
-        from .grade_cli import main as grade
-
-        return grade(args)
     if args.command == "export-student-repo":
-        from .export import main as export
+        from .instructor.export import main as export
 
         return export(args)
     if args.command == "record-expected":
-        from .record_expected import main as record_expected
+        from .instructor.record_expected import main as record_expected
 
         return record_expected(args)
-    if args.command == "merge":
-        from .merge import main as merge
-
-        return merge(args)
     if args.command in AFTER_GRADING:
         return _instructor_module(AFTER_GRADING[args.command][0]).main(args)
     return 2

@@ -357,7 +357,7 @@ EN: dict[str, str] = {
     "sandbox.event.garbled": "`{name}` made the worker send unreadable data; the worker was replaced.",
     "sandbox.event.died": "`{name}`: the worker stopped ({reason}); a fresh one took over.",
     "sandbox.no_notebook": "No {notebook} was found in {folder}, so nothing could be graded.",
-    # --- Gradescope's autograder (autograder/gradescope/run.py) --------------------------------------
+    # --- Gradescope's autograder (autograder/instructor/gradescope/run.py) --------------------------------------
     "gradescope.no_notebook": "Your upload holds no notebook (.ipynb): upload your {notebook} and submit again.",
     "gradescope.many_notebooks": (
         "Your upload holds several notebooks ({names}) and none is called {notebook}: upload that one only."
@@ -637,7 +637,7 @@ EN: dict[str, str] = {
         "`{name}` uses the course's own code, {construct} (line {line}). Only `check` and "
         "`carry_forward` may be used from `autograder`: write `{name}` yourself; the grader's code scores nothing."
     ),
-    # --- issue 10 items 6-7 (nbgrader autograde records the hardened scores, autograder/nbgrader_hardened.py)
+    # --- issue 10 items 6-7 (nbgrader autograde records the hardened scores, autograder/instructor/nbgrader_hardened.py)
     "nbgrader.kernel_differs": (
         "(When the notebook ran, this check gave {kernel}; the recorded score, {score}, comes from the "
         "course's sandboxed grading of your definitions.)"
@@ -645,9 +645,9 @@ EN: dict[str, str] = {
     "nbgrader.kernel_died": "The notebook's kernel stopped before this check finished, so it could not run here.",
     "nbgrader.hardened_failed": "The sandboxed grading of this notebook failed ({error}), so this item scores 0 until it is graded again.",
     "nbgrader.hardened_timeout": "The sandboxed grading of this notebook took over {seconds} s, so this item scores 0 until it is graded again.",
-    # issue 14 item 1: the feedback column of a Moodle grade import (autograder/lms_export.py)
+    # issue 14 item 1: the feedback column of a Moodle grade import (autograder/instructor/lms_export.py)
     "lms.feedback_item": "{title}: {score} / {max}",
-    # issue 14 item 3: the class report (instructors; autograder/class_report.py)
+    # issue 14 item 3: the class report (instructors; autograder/instructor/class_report.py)
     "classreport.title": "Class report",
     "classreport.intro": "{students} students, {submissions} graded submissions. Read from the stored results; nothing was graded again.",
     "classreport.summary": "{n} handed in ({graded} graded); mean score {mean:.2f} / {max:g} points.",
@@ -676,7 +676,7 @@ EN: dict[str, str] = {
     "classreport.col_passed": "passed",
     "classreport.col_stage": "stage",
     "classreport.col_score": "score",
-    # issue 14 item 4: the similarity list (instructors; autograder/similarity.py)
+    # issue 14 item 4: the similarity list (instructors; autograder/instructor/similarity.py)
     "similarity.title": "Similar submissions: {stage}",
     "similarity.notice": (
         "A list to review, never a penalty: similar code is not proof of copying (short exercises have few "

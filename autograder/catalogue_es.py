@@ -360,7 +360,7 @@ ES: dict[str, str] = {
     "sandbox.event.garbled": "`{name}` hizo que el proceso de corrección enviara datos ilegibles; se sustituyó el proceso.",
     "sandbox.event.died": "`{name}`: el proceso de corrección se detuvo ({reason}); lo sustituyó uno nuevo.",
     "sandbox.no_notebook": "No se encontró {notebook} en {folder}, así que no se pudo corregir nada.",
-    # --- Gradescope's autograder (autograder/gradescope/run.py) --------------------------------------
+    # --- Gradescope's autograder (autograder/instructor/gradescope/run.py) --------------------------------------
     "gradescope.no_notebook": "Lo que has subido no contiene ningún notebook (.ipynb): sube tu {notebook} y vuelve a entregar.",
     "gradescope.many_notebooks": (
         "Lo que has subido contiene varios notebooks ({names}) y ninguno se llama {notebook}: sube solo ese."
@@ -639,7 +639,7 @@ ES: dict[str, str] = {
         "`{name}` usa código propio del curso, {construct} (línea {line}). De `autograder` solo puedes usar "
         "`check` y `carry_forward`: escribe `{name}` tú mismo; el código del corrector no puntúa."
     ),
-    # --- issue 10 items 6-7 (nbgrader autograde records the hardened scores, autograder/nbgrader_hardened.py)
+    # --- issue 10 items 6-7 (nbgrader autograde records the hardened scores, autograder/instructor/nbgrader_hardened.py)
     "nbgrader.kernel_differs": (
         "(Al ejecutar el notebook, esta comprobación dio {kernel}; la nota registrada, {score}, sale de la "
         "corrección aislada (sandbox) que hace el curso de tus definiciones.)"
@@ -647,9 +647,9 @@ ES: dict[str, str] = {
     "nbgrader.kernel_died": "El kernel del notebook se detuvo antes de que terminara esta comprobación, así que no pudo ejecutarse aquí.",
     "nbgrader.hardened_failed": "Falló la corrección aislada (sandbox) de este notebook ({error}), así que este apartado puntúa 0 hasta que se vuelva a corregir.",
     "nbgrader.hardened_timeout": "La corrección aislada (sandbox) de este notebook tardó más de {seconds} s, así que este apartado puntúa 0 hasta que se vuelva a corregir.",
-    # issue 14 item 1: the feedback column of a Moodle grade import (autograder/lms_export.py)
+    # issue 14 item 1: the feedback column of a Moodle grade import (autograder/instructor/lms_export.py)
     "lms.feedback_item": "{title}: {score} / {max}",
-    # issue 14 item 3: the class report (instructors; autograder/class_report.py)
+    # issue 14 item 3: the class report (instructors; autograder/instructor/class_report.py)
     "classreport.title": "Informe de la clase",
     "classreport.intro": "{students} estudiantes, {submissions} entregas corregidas. Leído de los resultados guardados; no se ha vuelto a corregir nada.",
     "classreport.summary": "{n} entregadas ({graded} corregidas); nota media {mean:.2f} / {max:g} puntos.",
@@ -678,7 +678,7 @@ ES: dict[str, str] = {
     "classreport.col_passed": "superadas",
     "classreport.col_stage": "etapa",
     "classreport.col_score": "nota",
-    # issue 14 item 4: the similarity list (instructors; autograder/similarity.py)
+    # issue 14 item 4: the similarity list (instructors; autograder/instructor/similarity.py)
     "similarity.title": "Entregas parecidas: {stage}",
     "similarity.notice": (
         "Una lista para revisar, nunca una sanción: que el código se parezca no demuestra que se haya copiado (los "

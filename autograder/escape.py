@@ -18,7 +18,7 @@ and notebook names reach reports that other people read and machines interpret. 
   ``workflow_data``  the message of a workflow command the grader itself prints
   ============== ===============================================================================
 
-Standard library only and no relative imports: ``autograder/classroom.py`` runs as a plain
+Standard library only and no relative imports: ``autograder/grading/classroom.py`` runs as a plain
 script next to it in a job that has neither the course's dependencies nor the student's code.
 """
 

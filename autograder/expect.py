@@ -22,7 +22,7 @@ from .failures import Evidence, GraderFailure
 # "#suffix" so that one misconception can have several candidate outputs.
 Diagnoses = Mapping[str, Callable[[], Any]]
 
-# Set by ``record-expected`` (autograder/record_expected.py): every named mistake is computed even
+# Set by ``record-expected`` (autograder/instructor/record_expected.py): every named mistake is computed even
 # where the reference passes, so that its value is recorded for the export's replayed oracles.
 FORCE_DIAGNOSES = False
 

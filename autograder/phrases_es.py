@@ -405,7 +405,7 @@ PHRASES_ES: dict[str, str] = {
     # --- autograder/student.py --------------------------------------------------------------------
     "in `{name}`, line {line}: {code}": "en `{name}`, línea {line}: {code}",
     "in `{name}`, line {line}": "en `{name}`, línea {line}",
-    # --- autograder/batch.py ----------------------------------------------------------------------
+    # --- autograder/grading/batch.py ----------------------------------------------------------------------
     "JSON nested more than {n} deep": "JSON anidado a más de {n} niveles",
     "cell {n} is not an object": "la celda {n} no es un objeto",
     "the source of cell {n} is not text": "el código fuente de la celda {n} no es texto",

@@ -132,7 +132,10 @@ def machine_cuda_devices() -> int:
 
 
 class LocalStudent:
-    """The student's definitions, living in ``namespace`` (a notebook's globals, or an exec'd dict)."""
+    """The student's definitions, living in ``namespace`` (a notebook's globals, or an exec'd dict).
+
+    Implements :class:`autograder.interface.Student` (its handles: ``StudentFunction``,
+    ``StudentModule``, ``TrustedHandle``), as the sandbox's proxy does."""
 
     def __init__(
         self,

@@ -21,7 +21,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autograder import registry, submissions  # noqa: E402
+from autograder import registry  # noqa: E402
+from autograder.instructor import submissions
 from autograder.notebook import nbgrader_meta  # noqa: E402
 
 TIMER = """

@@ -34,8 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import hardened_kit as hk  # noqa: E402
-from autograder import outputs, registry  # noqa: E402
-from autograder.course import generate_release, nbgrader, new_course  # noqa: E402
+from autograder.grading import outputs  # noqa: E402
+from autograder import registry
+from autograder.instructor.course import generate_release, nbgrader, new_course  # noqa: E402
 
 STAGES = ["01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking"]
 

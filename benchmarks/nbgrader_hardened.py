@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from autograder import registry  # noqa: E402
-from autograder.course import generate_release, nbgrader, new_course  # noqa: E402
-from autograder.demo import MUTANTS, Student, read_gradebook, write_class  # noqa: E402
+from autograder.instructor.course import generate_release, nbgrader, new_course  # noqa: E402
+from autograder.instructor.demo import MUTANTS, Student, read_gradebook, write_class  # noqa: E402
 
 
 def make_class(stage_id: str, n: int) -> tuple[Student, ...]:

@@ -28,7 +28,8 @@ NOTEBOOK_CASE = r"""
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
-from autograder import batch, policy
+from autograder import policy
+from autograder.grading import batch
 path = Path({path!r})
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
@@ -68,7 +69,7 @@ print(json.dumps({{"seconds": time.perf_counter() - t0, "outcome": outcome,
 
 
 def _notebook(line: str, folder: Path, name: str) -> Path:
-    from autograder import batch
+    from autograder.grading import batch
 
     per_cell = batch.MAX_CELL_CHARS // len(line)
     cells, total, n = [], 0, 0
@@ -95,7 +96,7 @@ def main() -> None:
     ap.add_argument("--skip-checkpoint", action="store_true", help="only the notebooks (seconds, not minutes)")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO))
-    from autograder import batch
+    from autograder.grading import batch
 
     print(f"bounds: {batch.MAX_CELLS} cells, {batch.MAX_CELL_CHARS:,d} characters a cell, "
           f"{batch.MAX_CODE_CHARS:,d} characters of code")

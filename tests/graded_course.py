@@ -1,6 +1,6 @@
 """A small class graded with nbgrader, built once per test session (it takes a while) and shared.
 
-``autograder.demo.grade_class`` on two students of stage 01: ada (the reference) and carmen (a
+``autograder.instructor.demo.grade_class`` on two students of stage 01: ada (the reference) and carmen (a
 softmax without the max-subtraction).
 """
 
@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 from autograder import registry
-from autograder.course import new_course
-from autograder.demo import Grade, Student, grade_class
+from autograder.instructor.course import new_course
+from autograder.instructor.demo import Grade, Student, grade_class
 
 S1 = registry.STAGES[0].id
 MUTANT = "softmax_no_max_subtraction"

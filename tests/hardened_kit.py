@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autograder import outputs, registry
+from autograder.grading import outputs
+from autograder import registry
 from autograder.notebook import nbgrader_meta
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.export import ExportLeak, export_student_repo, scan_answers
+from autograder.instructor.export import ExportLeak, export_student_repo, scan_answers
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def test_the_real_export_holds_no_working_answer_and_a_planted_one_is_found(stag
 def test_the_machinery_filter_leaves_out_only_what_reaches_machinery():
     import ast
 
-    from autograder.answer_scan import machinery_definitions
+    from autograder.instructor.answer_scan import machinery_definitions
 
     tree = ast.parse("import shutil\nfrom signal import alarm\n\ndef answer(x):\n    return x\n\n"
                      "def wipe(p):\n    shutil.rmtree(p)\n\ndef arm():\n    alarm(1)\n\n"

@@ -136,7 +136,7 @@ def test_bad_checkpoints_are_refused_with_a_reason(tmp_path):
 
 
 def test_hardened_grading_stages_each_stage_s_own_checkpoint(tmp_path):
-    from autograder import batch
+    from autograder.grading import batch
 
     folder = tmp_path / "ada" / STAGE
     folder.mkdir(parents=True)

@@ -12,7 +12,8 @@ import pytest
 from nbclient import NotebookClient
 
 from kit import REPO, SOLUTIONS, notebook
-from autograder import bilingual, registry, submissions
+from autograder.instructor import bilingual, submissions
+from autograder import registry
 from autograder.check import RESULT_MIME
 from autograder.notebook import is_check_cell, nbgrader_meta
 
@@ -163,7 +164,7 @@ def test_the_spanish_student_export(tmp_path) -> None:
     assert (dest / "docs" / "students.md").read_text(encoding="utf-8") == (REPO / "docs/students.es.md").read_text(encoding="utf-8")
     readme = (dest / "README.md").read_text(encoding="utf-8")
     assert "| etapa | cuaderno | puntos |" in readme and "Auto-atención con producto escalar" in readme
-    assert not (dest / "autograder" / "bilingual.py").exists()  # the instructor's tool stays home
+    assert not (dest / "autograder" / "instructor").exists()  # the instructor's tools stay home
 
 
 def test_the_spanish_guides_give_the_same_commands_as_the_english_ones() -> None:

@@ -1,6 +1,6 @@
 """Seen as a person sees it: JupyterLab and formgrader in headless Chromium.
 
-A small class is graded with nbgrader (``autograder.demo.grade_class``: one reference, one
+A small class is graded with nbgrader (``autograder.instructor.demo.grade_class``: one reference, one
 wrong softmax; tests/graded_course.py); JupyterLab is started on localhost in that course directory. In the browser:
 
 1. a student opens the released notebook (with a wrong softmax filled in), runs every cell from
@@ -31,7 +31,8 @@ from pathlib import Path
 import pytest
 
 from graded_course import CLASS, MUTANT, S1, graded_course
-from autograder import registry, submissions
+from autograder import registry
+from autograder.instructor import submissions
 from autograder.catalogue import text
 from autograder.check import check
 from autograder.notebook import load_namespace
@@ -255,7 +256,7 @@ def test_the_instructor_finds_the_autograded_scores_in_formgrader(browser, lab):
 def test_the_instructor_reads_the_class_report(browser, tmp_path):
     from test_class_report import HOSTILE, _write_class
 
-    from autograder.class_report import load_class, render
+    from autograder.instructor.class_report import load_class, render
 
     report = tmp_path / "report.html"
     report.write_text(render(load_class([_write_class(tmp_path / "graded", ["ada", "bea", "carl", HOSTILE])])),

@@ -4,7 +4,7 @@ checker that says so catches what it should."""
 from __future__ import annotations
 
 from autograder.catalogue import EN
-from autograder.catalogue_check import problems
+from autograder.instructor.catalogue_check import problems
 from autograder.catalogue_es import ES
 
 
@@ -90,7 +90,7 @@ def test_a_check_reports_in_spanish_when_the_course_chooses_it(monkeypatch) -> N
 
 def test_hardened_reports_follow_the_course_language(tmp_path, monkeypatch) -> None:
     import hardened_kit as hk
-    from autograder import batch
+    from autograder.grading import batch
 
     hk.write(tmp_path / "class", "ana", "01_dot_product_attention", hk.notebook("01_dot_product_attention", skeleton=True))
     monkeypatch.setenv("AUTOGRADER_LANG", "es")
@@ -104,7 +104,7 @@ def test_hardened_reports_follow_the_course_language(tmp_path, monkeypatch) -> N
 # --- phrases: what graders build into sentences (catalogue.phrase) --------------------------------
 from pathlib import Path  # noqa: E402
 
-from autograder.catalogue_check import english_literals, phrase_problems, phrase_templates  # noqa: E402
+from autograder.instructor.catalogue_check import english_literals, phrase_problems, phrase_templates  # noqa: E402
 from autograder.phrases_es import PHRASES_ES  # noqa: E402
 
 PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
@@ -113,14 +113,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
 STUDENT_FACING = sorted([
     *PACKAGE.glob("graders/public/test_*.py"), *PACKAGE.glob("graders/hidden/test_*.py"),
     *(PACKAGE / name for name in ("graders/module_checks.py", "expect.py", "checkpoint.py", "carry.py",
-                                  "student.py", "report.py", "batch.py", "policy.py", "sandbox/worker.py")),
+                                  "student.py", "report.py", "grading/batch.py", "policy.py", "sandbox/worker.py")),
 ])
 # The instructor's command line, in those modules: stays English (the course's language is the
 # students'). classroom.py's job summary is tested in tests/test_classroom.py (it has no catalogue).
 FOR_THE_INSTRUCTOR = {
-    ("batch.py", "{}: not an assignment of this course (known: {}); skipped."),
-    ("batch.py", "{}: not a folder; skipped."),
-    ("batch.py", "nbgrader is not installed (pip install '.[instructor]')"),
+    ("grading/batch.py", "{}: not an assignment of this course (known: {}); skipped."),
+    ("grading/batch.py", "{}: not a folder; skipped."),
+    ("grading/batch.py", "nbgrader is not installed (pip install '.[instructor]')"),
     # a grading slot that cannot take a submission: the grader reports the slot, not the student
     ("sandbox/worker.py", "no working directory ({})"),
     ("sandbox/worker.py", "cannot write the submission's files ({})"),

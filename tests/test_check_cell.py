@@ -9,7 +9,8 @@ import pytest
 from nbclient import NotebookClient
 
 from kit import ASSIGNMENTS, SOLUTIONS, notebook
-from autograder import check, registry, submissions
+from autograder import check, registry
+from autograder.instructor import submissions
 from autograder.check import RESULT_MIME
 from autograder.notebook import is_check_cell, nbgrader_meta
 

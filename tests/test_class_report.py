@@ -26,11 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import merge, registry
+from autograder.grading import merge
+from autograder import registry
 from autograder.__main__ import main as cli
 from autograder.catalogue import CATALOGUES, text
-from autograder.class_report import StageStats, class_stats, load_class, render
-from autograder.outputs import SubmissionResult, write_submission
+from autograder.instructor.class_report import StageStats, class_stats, load_class, render
+from autograder.grading.outputs import SubmissionResult, write_submission
 from autograder.results import GraderResult, ItemResult
 from test_docs import commands
 

@@ -1,4 +1,4 @@
-"""autograder/classroom.py: GitHub Classroom's runner result from the grader's reports, and the report."""
+"""autograder/grading/classroom.py: GitHub Classroom's runner result from the grader's reports, and the report."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from workflow_kit import FakeGitHub
-from autograder import classroom
+from autograder.grading import classroom
 
 SCRIPT = Path(classroom.__file__)
 
@@ -121,7 +121,8 @@ def test_the_job_summary_is_in_the_graders_language(tmp_path):
 
 def test_combine_passes_the_language_on(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOGRADER_LANG", "es")
-    from autograder import outputs, registry
+    from autograder.grading import outputs
+    from autograder import registry
     from autograder.results import ItemResult
 
     result = outputs.SubmissionResult("ana", "01_dot_product_attention",

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from autograder import registry
-from autograder.course import new_course, tree_differences
+from autograder.instructor.course import new_course, tree_differences
 
 REPO = Path(__file__).resolve().parents[1]
 GUIDES = (REPO / "docs/students.md", REPO / "docs/instructors.md")
@@ -98,12 +98,12 @@ COVERED: dict[str, Covered] = {
                                                               (".github/workflows/ci.yml", "run: make test"))),
     "make demo": Covered("tests/test_nbgrader_pipeline.py runs run_demo's grade_class on a smaller class",
                          (("Makefile", "-m autograder demo"),
-                          ("autograder/demo.py", "grades = grade_class(course, jobs=jobs, nbgrader_stages=None if full else [S1])"),
+                          ("autograder/instructor/demo.py", "grades = grade_class(course, jobs=jobs, nbgrader_stages=None if full else [S1])"),
                           ("tests/test_nbgrader_pipeline.py", "grade_class(course, CLASS")),
                          "a class of 7 instead of the demo's 9; nbgrader autogrades stages 01 and 03 of its 01-03"),
     ".venv/bin/python -m autograder demo --full": Covered(
         "tests/test_nbgrader_pipeline.py (grade_class; --full is nbgrader_stages=None, every stage of the class)",
-        (("autograder/__main__.py", "full=args.full"), ("autograder/demo.py", "nbgrader_stages=None if full else [S1]"),
+        (("autograder/__main__.py", "full=args.full"), ("autograder/instructor/demo.py", "nbgrader_stages=None if full else [S1]"),
          ("tests/test_nbgrader_pipeline.py", "nbgrader_stages=THROUGH_NBGRADER")),
         "the test's class autogrades two of its three stages with nbgrader, the hardened grader all three"),
     "make release": Covered("tests/test_release.py::test_committed_release_is_what_nbgrader_generates",
@@ -291,7 +291,7 @@ def test_the_template_and_student_commands_as_written(tmp_path):
     student = tmp_path / "student-laptop"
     student.mkdir()
     mine = student / "your-repo" / nb
-    fill = (f"(cd {REPO} && {sys.executable} -c \"import json; from autograder import submissions as s; "
+    fill = (f"(cd {REPO} && {sys.executable} -c \"import json; from autograder.instructor import submissions as s; "
             f"nb = s.fill(s.load('{mine}'), s.load('solutions/{S1}/{NB}')); "
             f"open('{mine}', 'w').write(json.dumps(nb, indent=1))\")")
     ran = _run(_script(STUDENT_SCENARIO, values, {"# the student fills in stage 01": fill}), student)
@@ -331,7 +331,7 @@ def test_the_jupyterhub_and_grading_commands_as_written(tmp_path):
     mine = home / S1 / NB
     opts = f"--course transformers --Exchange.root={exchange}"
     student = (f"(cd {home} && nbgrader fetch_assignment {S1} {opts} "
-               f"&& {sys.executable} -c \"import json; from autograder import submissions as s; "
+               f"&& {sys.executable} -c \"import json; from autograder.instructor import submissions as s; "
                f"nb = s.fill(s.load('{mine}'), s.load('{course / 'solutions' / S1 / NB}')); "
                f"open('{mine}', 'w').write(json.dumps(nb, indent=1))\" "
                f"&& nbgrader submit {S1} {opts})")

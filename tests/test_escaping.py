@@ -21,7 +21,8 @@ from pathlib import Path
 import mistune
 import pytest
 
-from autograder import catalogue, classroom, escape, merge, outputs, registry
+from autograder import catalogue, escape, registry
+from autograder.grading import classroom, merge, outputs
 from autograder.failures import Evidence
 from autograder.report import item_text, score_badge_html
 from autograder.results import GraderResult, ItemResult
@@ -158,7 +159,7 @@ def test_csv_and_feedback_forge_nothing(tmp_path):
 
 
 def test_grade_cli_output_and_job_summary_forge_nothing(tmp_path, monkeypatch, capsys):
-    from autograder import batch, grade_cli
+    from autograder.grading import batch, grade_cli
 
     student = "eve\n::error::x"
     result = _hostile_result(student)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import record_expected
+from autograder.instructor import record_expected
 from autograder.catalogue import text
 from autograder.failures import GraderFailure
 from autograder.graders import replay

@@ -22,7 +22,8 @@ import pytest
 from nbclient import NotebookClient
 
 from kit import ASSIGNMENTS, SOLUTIONS, grade, notebook, reference_namespace
-from autograder import check, registry, submissions
+from autograder import check, registry
+from autograder.instructor import submissions
 from autograder.catalogue import text
 from autograder.expect import expect_array, hinted
 from autograder.failures import GraderFailure, MissingDefinition
@@ -222,7 +223,8 @@ def test_a_time_out_a_grader_catches_still_ends_the_item():
 def test_a_time_out_a_grader_catches_still_ends_the_item_in_hardened_grading(tmp_path):
     """The same probe in the sandbox: the proxy counts the time-out on the trusted side."""
     import hardened_kit as hk
-    from autograder import batch, policy
+    from autograder.grading import batch
+    from autograder import policy
     from autograder.sandbox import cage
     from autograder.sandbox.proxy import SandboxStudent, SubmissionWorker
 

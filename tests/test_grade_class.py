@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from workflow_kit import REPO, load, run_step, step
-from autograder import outputs, registry, submissions
+from autograder.grading import outputs
+from autograder import registry
+from autograder.instructor import submissions
 
 WORKFLOW = REPO / ".github/workflows/grade-class.yml"
 S1 = registry.STAGES[0].id
@@ -141,7 +143,7 @@ def test_merge_keeps_the_latest_result_of_a_submission_graded_twice(graded_class
     data["extra_data"]["student"] = "ada-work"
     data["extra_data"]["graded_at"] += 3600
     (new / "ada-work" / S1 / "results.json").write_text(json.dumps(data))
-    from autograder.merge import merge
+    from autograder.grading.merge import merge
 
     [result] = merge([old, new], tmp_path / "out")
     assert result.score == outputs.read_submission(course / "class", "cara", S1).score

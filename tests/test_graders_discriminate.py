@@ -26,7 +26,8 @@ import pytest
 
 import hardened_kit as hk
 from kit import ASSIGNMENTS, HANDIN, STAGE_IDS, feedback, grade, grade_mutant, mutants, notebook, reference_namespace
-from autograder import batch, registry
+from autograder.grading import batch
+from autograder import registry
 from autograder.notebook import load_namespace
 from autograder.report import item_text
 from autograder.runner import PUBLIC_DIR

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import escape, gradescope_zip, registry, submissions
+from autograder import escape, registry
+from autograder.instructor import gradescope_zip, submissions
 from autograder.catalogue import language, text
-from autograder.gradescope import run as gs_run
+from autograder.instructor.gradescope import run as gs_run
 
 REPO = Path(__file__).resolve().parents[1]
 S1 = registry.STAGES[0].id
@@ -105,13 +106,13 @@ def test_the_zip_holds_the_stage_graders_public_and_hidden_and_nothing_else(buil
     module = registry.stage(S1).grader_module
     assert {f"autograder/graders/public/{module}", f"autograder/graders/hidden/{module}",
             "autograder/graders/hidden/__init__.py", "autograder/sandbox/cage.py", "autograder/sandbox/worker.py",
-            "autograder/batch.py", "autograder/gradescope/run.py", "datasets/course_data/__init__.py",
+            "autograder/grading/batch.py", "autograder/instructor/gradescope/run.py", "datasets/course_data/__init__.py",
             "requirements.txt", "fallback_results.json"} <= names
     assert not [n for n in names if n.split("/")[0] in ("solutions", "tests", "assignments")]
     graders = [n for n in names if n.startswith("autograder/graders/") and Path(n).name.startswith("test_")]
     assert sorted(graders) == sorted([f"autograder/graders/public/{module}", f"autograder/graders/hidden/{module}"])
     assert "autograder/graders/hidden/translation_seed.py" not in names  # stage 07's hidden data seed
-    assert not names & {"autograder/export.py", "autograder/gradescope_zip.py", "autograder/gradescope/setup.sh"}
+    assert not names & {"autograder/instructor/export.py", "autograder/instructor/gradescope_zip.py", "autograder/instructor/gradescope/setup.sh"}
 
 
 def test_the_scripts_pass_bash_n_and_shellcheck(built: Path, tmp_path: Path) -> None:

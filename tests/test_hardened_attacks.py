@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 import hardened_kit as hk
-from autograder import batch, registry
+from autograder.grading import batch
+from autograder import registry
 from autograder.sandbox import cage
 
 ATTACK_FILES = sorted(hk.ATTACKS.glob("*/*.py"))

@@ -15,7 +15,8 @@ import pytest
 
 import hardened_kit as hk
 from kit import feedback, grade, reference_namespace
-from autograder import batch, registry
+from autograder.grading import batch
+from autograder import registry
 from autograder.report import item_text
 from autograder.runner import PUBLIC_DIR
 

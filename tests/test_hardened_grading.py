@@ -20,7 +20,8 @@ import pytest
 import torch
 
 import hardened_kit as hk
-from autograder import batch, outputs, registry
+from autograder.grading import batch, outputs
+from autograder import registry
 from autograder.failures import MissingDefinition, NotImplementedYet, StudentCodeError
 from autograder.runner import run_items
 from autograder.sandbox import cage

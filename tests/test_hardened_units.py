@@ -15,7 +15,8 @@ import pytest
 import torch
 
 import hardened_kit as hk
-from autograder import batch, checkpoint, notebook, outputs, registry, runner
+from autograder.grading import batch, outputs
+from autograder import checkpoint, notebook, registry, runner
 from autograder.graders import oracles, torch_oracles
 from autograder.graders import training_oracles as training
 from autograder.report import item_text
@@ -487,7 +488,7 @@ def test_nbgrader_reuses_a_stored_result_only_for_the_same_files(tmp_path):
     it was graded in bubblewrap."""
     import shutil
 
-    from autograder import nbgrader_hardened as nh
+    from autograder.instructor import nbgrader_hardened as nh
 
     stage = registry.STAGES[0]
     folder = tmp_path / "submitted" / "ana" / stage.id

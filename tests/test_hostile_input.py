@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from kit import REPO
-from autograder import batch, checkpoint, outputs, registry, submissions
+from autograder.grading import batch, outputs
+from autograder import checkpoint, registry
+from autograder.instructor import submissions
 from autograder.sandbox import cage
 
 S1 = registry.STAGES[0].id

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import lms_export, outputs, registry
+from autograder.instructor import lms_export
+from autograder.grading import outputs
+from autograder import registry
 from autograder.__main__ import main as cli
 from autograder.results import GraderResult, ItemResult
 from test_docs import commands
@@ -211,7 +213,7 @@ def test_roster_problems_are_refused_with_a_reason(tmp_path):
 def test_the_demo_names_its_students_and_keeps_notes_whole(course, tmp_path):
     """`make demo`'s course: roster.csv and the gradebook's names (formgrader's "Lovelace, Ada"), and a
     class table whose long notes wrap instead of ending in "…"."""
-    from autograder import demo
+    from autograder.instructor import demo
 
     shutil.copy2(course / "gradebook.db", tmp_path / "gradebook.db")  # a new one costs seconds (migrations)
     roster = demo.write_roster(tmp_path, demo.CLASS)

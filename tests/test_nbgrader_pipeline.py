@@ -15,8 +15,8 @@ import pytest
 
 from kit import MUTANTS, grade, mutants
 from autograder import registry
-from autograder.course import new_course
-from autograder.demo import Student, grade_class
+from autograder.instructor.course import new_course
+from autograder.instructor.demo import Student, grade_class
 from autograder.notebook import load_namespace
 from autograder.runner import HIDDEN_DIR, PUBLIC_DIR
 
@@ -178,7 +178,7 @@ def through_nbgrader(tmp_path_factory):
     """Stage 01 under the repository's nbgrader_config.py: hardened scores, then plain in-kernel ones."""
     import hardened_kit as hk
 
-    from autograder.course import generate_release, nbgrader
+    from autograder.instructor.course import generate_release, nbgrader
 
     course = new_course(tmp_path_factory.mktemp("hardened") / "course")
     generate_release(course, [S1])  # registers the stage in the gradebook
@@ -277,7 +277,7 @@ def test_a_failing_hardened_grader_scores_zero_not_the_kernel(monkeypatch, tmp_p
     from nbformat.v4 import new_code_cell, new_notebook, new_output
     from nbgrader.utils import determine_grade
 
-    from autograder import nbgrader_hardened as nh
+    from autograder.instructor import nbgrader_hardened as nh
 
     monkeypatch.setattr(nh, "hardened_grade", lambda *a, **k: nh.Hardened(error="the grader broke on purpose"))
     meta = {"nbgrader": {"grade": True, "solution": False, "grade_id": "softmax", "points": 4}}

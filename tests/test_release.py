@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kit import REPO
-from autograder.course import release
+from autograder.instructor.course import release
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import hardened_kit as hk
-from autograder import batch, outputs
+from autograder.grading import batch, outputs
 from autograder.sandbox import cage
 from autograder.sandbox.proxy import SandboxStudent, SubmissionWorker
 

@@ -1,6 +1,6 @@
 """`python -m autograder similarity`: a copy ranks first, independent work and the skeleton do not.
 
-A class of stage 01 made from the release (``autograder.submissions``), parsed, never run:
+A class of stage 01 made from the release (``autograder.instructor.submissions``), parsed, never run:
 
 - ada: the reference solution;
 - bea: ada's code with every variable renamed, other whitespace, comments and a docstring;
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import registry, similarity, submissions
+from autograder import registry
+from autograder.instructor import similarity, submissions
 from autograder.__main__ import main as cli
 from autograder.catalogue import text
 from autograder.escape import html as escape_html

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from workflow_kit import STUDENT_WORKFLOW, FakeGitHub, load, run_step, step
-from autograder import classroom, registry, submissions
+from autograder.grading import classroom
+from autograder import registry
+from autograder.instructor import submissions
 from autograder.catalogue import text
-from autograder.export import (ExportLeak, _hidden_only_lines, _toml_loads, audit, export_student_repo,
-                               solution_regions)
+from autograder.instructor.export import ExportLeak, _hidden_only_lines, _toml_loads, audit, export_student_repo, solution_regions
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = [s.id for s in registry.STAGES if (REPO / "assignments" / s.id).is_dir()]
@@ -46,7 +47,7 @@ def test_export_holds_the_release_the_public_graders_the_data_and_the_workflow(e
         nb = f"assignments/{sid}/{registry.stage(sid).notebook}"
         assert nb in files and (root / nb).read_bytes() == (REPO / nb).read_bytes()
         assert f"autograder/graders/public/{registry.stage(sid).grader_module}" in files
-    assert {"README.md", "pyproject.toml", ".gitignore", "docs/students.md", "autograder/classroom.py"} <= files
+    assert {"README.md", "pyproject.toml", ".gitignore", "docs/students.md", "autograder/grading/classroom.py"} <= files
     assert (root / ".github/workflows/grade.yml").read_text() == STUDENT_WORKFLOW.read_text()
     public_data = {str(p.relative_to(REPO)) for p in (REPO / "datasets").rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts}
@@ -64,7 +65,7 @@ def test_export_has_no_hidden_grader_and_no_instructor_module(exported):
     root = exported.dest
     files = _files(root)
     assert not [f for f in files if "/hidden/" in f or f.startswith(("solutions/", "tests/"))]
-    assert not {"autograder/demo.py", "autograder/submissions.py", "autograder/export.py"} & files
+    assert not {"autograder/instructor/demo.py", "autograder/instructor/submissions.py", "autograder/instructor/export.py"} & files
     # run from the export, `autograder` is the export's package, and it finds no hidden graders
     probe = subprocess.run([sys.executable, "-c", "import autograder, autograder.runner as r; "
                             "print(autograder.__file__); print(r.hidden_graders_present())"],
@@ -168,7 +169,7 @@ def test_every_hidden_seed_of_the_course_is_hidden_only():
 
 # --- the command line --------------------------------------------------------------------------
 def test_export_refuses_a_non_empty_folder_and_force_keeps_git(tmp_path, monkeypatch):
-    import autograder.export as export
+    import autograder.instructor.export as export
 
     monkeypatch.setattr(export, "audit", lambda dest, repo=export.REPO: [])  # the leak is tested above
     dest = tmp_path / "repo"
@@ -341,7 +342,7 @@ def test_the_student_workflow_grades_a_push_and_reports_to_classroom(tmp_path, f
     # the report job: no checkout of the student's code but classroom.py, then the points to the check run
     wf_report = wf["jobs"]["report"]
     checkout = wf_report["steps"][0]
-    assert checkout["with"]["sparse-checkout"].split() == ["autograder/classroom.py", "autograder/escape.py"]
+    assert checkout["with"]["sparse-checkout"].split() == ["autograder/grading/classroom.py", "autograder/escape.py"]
     report = run_step(step(wf, "report", "Report the points"), cwd=root, env={
         "RESULT": graded.outputs["result"], "GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "course/ada-work",
         "GITHUB_RUN_ID": "42", "GITHUB_API_URL": fake_github.url})

@@ -88,9 +88,9 @@ def test_the_student_repository_token_that_writes_is_in_a_job_without_student_co
     assert report["name"] == "Autograding Tests"  # the check run GitHub Classroom reads
     assert report["permissions"]["checks"] == "write"
     assert [s["with"]["sparse-checkout"].split() for s in report["steps"] if "uses" in s] == [
-        ["autograder/classroom.py", "autograder/escape.py"]]  # escape.py: classroom.py's only import
+        ["autograder/grading/classroom.py", "autograder/escape.py"]]  # escape.py: classroom.py's only import
     assert [s["run"] for s in report["steps"] if "run" in s] == [
-        'python3 autograder/classroom.py notify --result-base64 "$RESULT"']
+        'python3 autograder/grading/classroom.py notify --result-base64 "$RESULT"']
 
 
 def test_ci_runs_make_test_and_check_release_on_every_supported_python():

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from autograder.export import actionlint  # noqa: F401  (re-exported for the tests)
+from autograder.instructor.export import actionlint  # noqa: F401  (re-exported for the tests)
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"

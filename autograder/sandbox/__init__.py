@@ -6,5 +6,5 @@
   grader's handle on the zygote.
 - ``proxy``: the ``student`` object graders talk to, answered by the worker.
 
-The batch driver is ``autograder.batch``; the reports are written by ``autograder.outputs``.
+The batch driver is ``autograder.grading.batch``; the reports are written by ``autograder.grading.outputs``.
 """

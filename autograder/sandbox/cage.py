@@ -43,23 +43,66 @@ UID_BASE = int(os.environ.get("AUTOGRADER_SANDBOX_UID_BASE", "61000"))
 UID_RANGE = 2000  # sandbox user ids: UID_BASE ... UID_BASE + UID_RANGE - 1
 UID_LOCKS = Path(tempfile.gettempdir()) / "autograder-sandbox-uids"
 
-# What the worker may import from the engine: copied, never the package itself.
-STAGED = {
-    "autograder/student.py": "student.py",
-    "autograder/failures.py": "failures.py",
-    "autograder/catalogue.py": "catalogue.py",
-    "autograder/catalogue_es.py": "catalogue_es.py",  # the Spanish edition, imported by catalogue.py
-    "autograder/phrases_es.py": "phrases_es.py",  # the Spanish of the graders' phrases, imported by catalogue.py
-    "autograder/policy.py": "policy.py",  # the static policy student.py applies before code runs
-    "autograder/graders/oracles.py": "graders/oracles.py",
-    "autograder/graders/torch_oracles.py": "graders/torch_oracles.py",
-    "autograder/graders/transformer_oracles.py": "graders/transformer_oracles.py",  # blocks' formula
-    "autograder/graders/blocks.py": "graders/blocks.py",
-    "autograder/graders/training_oracles.py": "graders/training_oracles.py",  # stage 07's recipes
-    "autograder/graders/replay.py": "graders/replay.py",  # recorded values (the export's oracle stubs)
-    "autograder/sandbox/worker.py": "sandbox/worker.py",
-    "autograder/sandbox/protocol.py": "sandbox/protocol.py",
-}
+# What the worker may import from the engine: copied, never the package itself. A rule, not a list
+# (docs/architecture.md, "Layout"): the modules that sandbox/worker.py and the trusted modules
+# (protocol.TRUSTED_MODULES, which it resolves by name) import, followed through the package; never
+# autograder/graders/hidden/, autograder/grading/ or autograder/instructor/, which the worker has no
+# business with (a test checks that the closure holds none of them).
+STAGE_ROOTS = ("autograder.sandbox.worker", *protocol.TRUSTED_MODULES)
+NEVER_STAGED = ("autograder.graders.hidden", "autograder.grading", "autograder.instructor")
+
+
+def _module_file(package_root: Path, dotted: str) -> Path | None:
+    path = package_root.joinpath(*dotted.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports_of(path: Path, dotted: str) -> set[str]:
+    """The ``autograder.*`` modules a file imports anywhere in it (function bodies included: the
+    catalogue imports its Spanish edition lazily), relative imports resolved."""
+    import ast
+
+    package = dotted if path.name == "__init__.py" else dotted.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)  # ``from . import protocol``
+    return {m for m in found if m == "autograder" or m.startswith("autograder.")}
+
+
+def staged_modules(package_root: Path | None = None) -> dict[str, str]:
+    """Source file (relative to the repository) -> where it goes in the staged library (relative to
+    its ``autograder/``), for every module the worker can reach (:data:`STAGE_ROOTS`). A module a
+    student export leaves out (a later stage's oracles) is simply not there to stage.
+
+    The package's ``__init__``, ``check`` and ``carry`` are never staged: the worker gets stubs of
+    its own (_STUB_INIT, _STUB_CARRY), so that nothing of the kernel's engine runs in the sandbox.
+    """
+    root = package_root or PACKAGE.parent
+    todo = [m for m in STAGE_ROOTS if _module_file(root, m) is not None]
+    seen: dict[str, Path] = {}
+    while todo:
+        dotted = todo.pop()
+        path = _module_file(root, dotted)
+        if dotted in seen or path is None or path.name == "__init__.py":
+            continue  # packages are staged as folders with stub or empty __init__ files
+        if any(dotted == n or dotted.startswith(n + ".") for n in NEVER_STAGED):
+            raise CageError(f"{dotted} must never reach the grading sandbox, and the worker imports it.")
+        seen[dotted] = path
+        todo.extend(_imports_of(path, dotted))
+    return {str(path.relative_to(root)): str(path.relative_to(root / "autograder"))
+            for _, path in sorted(seen.items())}
+
 
 # The course's public data package: stage 07's notebook imports it for its special token ids and
 # builds its vocabularies and splits from it in module-level constants, which hardened grading runs as
@@ -157,10 +200,8 @@ def stage_library(dest: Path | None = None) -> Path:
     root = dest / "autograder"
     for sub in ("", "graders", "sandbox"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    for src, rel in STAGED.items():
-        # a student export carries only the oracle modules its stages' graders need
-        if src.startswith("autograder/graders/") and not (PACKAGE.parent / src).is_file():
-            continue
+    for src, rel in staged_modules().items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PACKAGE.parent / src, root / rel)
     # The recorded expected values that the export's trusted blocks look their outputs up in: staged
     # only where the staged oracle modules are the export's stubs. The instructor's are live and need
@@ -357,18 +398,9 @@ class UidLease:
 
 
 def _uids_in_use() -> set[int]:
-    found = set()
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for e in entries:
-        if e.isdigit():
-            try:
-                found.add(os.stat(f"/proc/{e}").st_uid)
-            except OSError:
-                pass
-    return found
+    from .worker import processes
+
+    return {uid for _, uid, _, _ in processes()}
 
 
 # --- the zygote, seen from the grader -----------------------------------------------------------

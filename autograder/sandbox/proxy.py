@@ -296,7 +296,7 @@ def _failure(record: Any) -> GraderFailure:
 
 # --- the student object -----------------------------------------------------------------------
 class SandboxStudent:
-    """What graders talk to in hardened grading (same interface as LocalStudent)."""
+    """What graders talk to in hardened grading: :class:`autograder.interface.Student`, as LocalStudent."""
 
     def __init__(self, worker: SubmissionWorker, *, time_limit: float = DEFAULT_TIME_LIMIT_S,
                  forbidden: tuple[str, ...] = ()) -> None:

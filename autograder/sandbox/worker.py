@@ -30,8 +30,10 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from autograder import interface
 from autograder.sandbox import protocol
 
 PR_SET_PDEATHSIG = 1
@@ -145,7 +147,6 @@ class Zygote:
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
-        t0 = time.perf_counter()
         _preload(self.warm)
         self.baseline = set(os.listdir(self.work_root))
         # Facts about the machine, recorded before any student code ran (the grader trusts these,
@@ -158,8 +159,7 @@ class Zygote:
             devices = 0
         global _CUDA_DEVICES
         _CUDA_DEVICES = devices
-        protocol.send(self.control, {"op": "ready", "preload_s": time.perf_counter() - t0,
-                                     "cuda_devices": devices})
+        protocol.send(self.control, {"op": "ready", "cuda_devices": devices})
         while True:
             try:
                 # No buffers at all: a submission's bytes must never enter this long-lived process.
@@ -249,11 +249,7 @@ class Zygote:
 
     def _kill_uid(self) -> None:
         """Kill every process of the sandbox's user id (ours alone) and remove what it wrote here."""
-        reaper = os.fork()
-        if reaper == 0:
-            as_user(self.uid, lambda: (kill_own_processes(), _clear(self.work_root, self.baseline)))
-        self._collect(block=True, until=reaper)
-        self.statuses.pop(reaper, None)
+        kill_user(self.uid, then=lambda: _clear(self.work_root, self.baseline))
 
     def _is_clean(self) -> bool:
         """Nothing of the last submission is left: no process, no file in the shared work area."""
@@ -292,38 +288,32 @@ def _proc_entries() -> list[str]:
         return []
 
 
-def _children_of(ppid: int) -> list[int]:
-    out = []
+def processes() -> Iterator[tuple[int, int, int, bytes]]:
+    """(pid, uid, parent pid, state letter) of every process /proc shows; the one scan of /proc that
+    the worker, the zygote and the grader's user-id leases share. A process that ends while it is
+    read is skipped."""
     for entry in _proc_entries():
         if not entry.isdigit():
             continue
         try:
+            uid = os.stat(f"/proc/{entry}").st_uid
             with open(f"/proc/{entry}/stat", "rb") as fh:
                 stat = fh.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == ppid and fields[0] != b"Z":
-            out.append(int(entry))
-    return out
+        fields = stat[stat.rfind(b")") + 2:].split()  # the command name may hold spaces and ")"
+        if len(fields) > 1:
+            yield int(entry), uid, int(fields[1]), fields[0][:1]
+
+
+def _children_of(ppid: int) -> list[int]:
+    return [pid for pid, _, parent, state in processes() if parent == ppid and state != b"Z"]
 
 
 def _live_processes_of(uid: int) -> list[int]:
     """Processes (not zombies) of ``uid`` visible here, except this one."""
-    me, out = os.getpid(), []
-    for entry in _proc_entries():
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            if os.stat(f"/proc/{entry}").st_uid != uid:
-                continue
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        if stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X"):
-            out.append(int(entry))
-    return out
+    me = os.getpid()
+    return [pid for pid, owner, _, state in processes() if owner == uid and pid != me and state not in (b"Z", b"X")]
 
 
 def as_user(uid: int, work: Any) -> None:
@@ -337,11 +327,12 @@ def as_user(uid: int, work: Any) -> None:
         os._exit(0)
 
 
-def kill_user(uid: int) -> None:
-    """Kill every process of ``uid`` from outside it (a forked helper that takes its id)."""
+def kill_user(uid: int, then: Callable[[], Any] | None = None) -> None:
+    """Kill every process of ``uid`` from outside it (a forked helper that takes its id), then, as
+    that user, ``then()`` (removing what it wrote where only it may)."""
     pid = os.fork()
     if pid == 0:
-        as_user(uid, kill_own_processes)
+        as_user(uid, lambda: (kill_own_processes(), then and then()))
     os.waitpid(pid, 0)
 
 
@@ -379,12 +370,10 @@ def kill_own_processes(rounds: int = 2000) -> None:
 
 def _tasks_of_uid(uid: int) -> int:
     n = 0
-    for entry in _proc_entries():
-        if entry.isdigit():
+    for pid, owner, _, _ in processes():
+        if owner == uid:
             try:
-                st = os.stat(f"/proc/{entry}")
-                if st.st_uid == uid:
-                    n += len(os.listdir(f"/proc/{entry}/task"))
+                n += len(os.listdir(f"/proc/{pid}/task"))
             except OSError:
                 pass
     return n
@@ -706,7 +695,7 @@ class Session:
     def invoke(self, msg: dict[str, Any], bufs: list[memoryview]) -> tuple[dict[str, Any], list[Any]]:
         kind, obj = self.refs[int(msg["ref"])]
         method = str(msg.get("method", "__call__"))
-        allowed = _METHODS.get(kind, ())
+        allowed = interface.INVOKABLE.get(kind, ())  # the declared student interface, nothing else
         if method not in allowed:
             return {"failure": {"class": "GraderFailure", "message": f"{method} cannot be called"}}, []
         args, kwargs = self._arguments(msg, bufs)
@@ -726,11 +715,6 @@ class Session:
         return {"ok": True, "value": value, "mutated": mutated}, enc.buffers
 
 
-_METHODS = {
-    "function": ("__call__", "grad"),
-    "module": ("__call__", "call", "grad", "state_dict", "load_state_dict", "parameter_shapes",
-               "buffer_shapes", "submodule_types", "train", "eval", "to"),
-}
 
 
 def _resolve(trusted: dict[str, str]) -> dict[str, Any]:

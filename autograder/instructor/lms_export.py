@@ -45,8 +45,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import escape, registry
-from .catalogue import text
+from .. import escape, registry
+from ..catalogue import text
 
 FORMATS = ("moodle", "canvas")
 ID_COLUMNS = ("idnumber", "email", "username")  # what Moodle's import maps: useridnumber, useremail, username
@@ -79,8 +79,8 @@ class ClassGrades:
 # --- reading the two sources ------------------------------------------------------------------
 def from_class_folder(folder: Path) -> ClassGrades:
     """Every ``<student>/<assignment>/results.json`` of a hardened class folder."""
-    from .merge import _submissions
-    from .outputs import read_submission
+    from ..grading.merge import _submissions
+    from ..grading.outputs import read_submission
 
     grades: dict[str, dict[str, StageGrade]] = {}
     for student, assignment, _ in _submissions(Path(folder)):

@@ -22,9 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import escape, outputs, registry
-from .catalogue import CATALOGUES, language, text
-from .outputs import SubmissionResult
+from .. import escape, registry
+from ..grading import outputs
+from ..catalogue import CATALOGUES, language, text
+from ..grading.outputs import SubmissionResult
 
 UNGRADABLE_GRADER = "submission"  # batch._synthetic's one grader per item: the notebook could not be read
 

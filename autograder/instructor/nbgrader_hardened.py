@@ -8,7 +8,7 @@
   ran get an error output (0 points), and the grading goes on.
 - ``HardenedScores`` runs right before ``SaveAutoGrades``: it grades nbgrader's working copy of the
   submission again with ``python -m autograder grade`` (trusted grader process, sandboxed worker,
-  definitions only; see ``autograder/batch.py``) and rewrites every check cell's outputs into what
+  definitions only; see ``autograder/grading/batch.py``) and rewrites every check cell's outputs into what
   the check cell itself prints, but with the hardened result: the item's report on stdout and the
   hardened points as the ``execute_result`` that nbgrader reads as partial credit
   (``nbgrader.utils.determine_grade``). Patching pytest, the import system or ``numpy.testing`` in
@@ -65,8 +65,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Exec
                                     SaveAutoGrades)
 from traitlets import Bool, Float, Int, Unicode, default
 
-from . import registry
-from .catalogue import number, text
+from .. import registry
+from ..catalogue import number, text
 
 SCRATCH_STUDENT = "student"  # the folder name in the scratch tree: any nbgrader id is safe this way
 
@@ -86,7 +86,7 @@ def hardened_grade(folder: Path, assignment: str, *, hidden: bool = True, isolat
     The folder is copied into a scratch ``submitted/<student>/<assignment>/`` tree, graded once
     (one job, forced, no gradebook) and the scratch tree removed.
     """
-    from .outputs import read_submission
+    from ..grading.outputs import read_submission
 
     scratch = Path(tempfile.mkdtemp(prefix="autograder-nbgrader-"))
     try:
@@ -122,7 +122,7 @@ def graded_view(folder: Path, assignment: str, *, hidden: bool = True) -> tuple[
     outputs, the check cells it restores, the notebook's other bytes. The fingerprint is what the
     batch stores with a result, so a result is known to come from exactly these files.
     """
-    from .batch import Submission, collect_files, definition_cells, fingerprint
+    from ..grading.batch import Submission, collect_files, definition_cells, fingerprint
 
     sub = Submission(SCRATCH_STUDENT, assignment, folder)
     try:
@@ -155,7 +155,7 @@ def stored_results(folders: dict[str, Path], assignment: str, out: Path, *, hidd
     used; with ``isolation="bwrap"``, only results graded inside bubblewrap. Everything else is
     left out, to be graded. ``views``: the folders' ``graded_view`` when the caller has them.
     """
-    from .outputs import read_submission
+    from ..grading.outputs import read_submission
 
     batch = ClassBatch()
     for student, folder in folders.items():
@@ -178,7 +178,7 @@ def class_batch(folders: dict[str, Path], assignment: str, *, hidden: bool = Tru
     scratch folder. A student's result is kept only if the stored fingerprint is the one of the
     files as they are after the batch (nothing changed while it ran, and it was not a failure).
     """
-    from .outputs import read_submission
+    from ..grading.outputs import read_submission
 
     batch = ClassBatch()
     if not folders:
@@ -265,7 +265,7 @@ class HardenedScores(Preprocessor):
         assignment = resources.get("nbgrader", {}).get("assignment")
         if not self.enabled or assignment not in {s.id for s in registry.STAGES}:
             return nb, resources  # switched off, or not a course stage: nbgrader's own scores stand
-        from .batch import sandbox_ready
+        from ..grading.batch import sandbox_ready
 
         if not sandbox_ready(assignment):  # the hardened grader skips such a stage: the kernel's scores stand
             self.log.warning("%s is not graded in the sandbox yet: nbgrader's in-kernel scores are recorded", assignment)
@@ -339,8 +339,8 @@ def _kernel_score(cell: Any) -> float | None:
 
 def _rewrite(cell: Any, result: Any, error: str) -> None:
     """The outputs the check cell prints, for ``result`` (a results.ItemResult), or 0 with ``error``."""
-    from .check import RESULT_MIME
-    from .report import item_text, score_badge_html
+    from ..check import RESULT_MIME
+    from ..report import item_text, score_badge_html
 
     max_points = float(cell.metadata.nbgrader.get("points", 0))
     if result is None:

@@ -17,10 +17,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import expect, registry
-from .graders import replay
+from .. import expect, registry
+from ..graders import replay
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # The oracle modules whose functions ship as recorded values (graders/replay.py). What a module
 # declares in ``INPUTS`` (input builders) or ``AS_CODE`` (name -> why) still ships as code.
@@ -52,7 +52,7 @@ def replayed_uses(path: Path) -> set[str]:
     an import of a replayed module (``o.qkv_parameter_count``, ``blocks.STAGE_04``)."""
     import ast
 
-    from .graders import replay
+    from ..graders import replay
 
     aliases: dict[str, str] = {}
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -134,9 +134,9 @@ def record_stage(stage_id: str) -> tuple[replay.Store, list[str]]:
     axis) are recorded, so that those mistakes keep their partial credit and named misconception
     in the export, where the block has no formula to compute an unseen input with.
     """
-    from .notebook import load_namespace
-    from .runner import run_items
-    from .student import LocalStudent
+    from ..notebook import load_namespace
+    from ..runner import run_items
+    from ..student import LocalStudent
 
     notebook = REPO / "solutions" / stage_id / registry.stage(stage_id).notebook
     extras = [""]

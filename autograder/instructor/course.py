@@ -15,10 +15,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import registry
+from .. import registry
 from .bilingual import LANGUAGES, release_directory
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 class NbgraderFailed(RuntimeError):
@@ -61,7 +61,7 @@ def new_course(root: Path, *, repo: Path = REPO) -> Path:
 def generate_release(course: Path, stage_ids: list[str] | None = None, *, lang: str | None = None) -> Path:
     """``nbgrader generate_assignment`` for every stage in ``lang`` (default: the course language);
     returns the release directory."""
-    from .catalogue import language
+    from ..catalogue import language
 
     lang = lang or language()
     every = [s.id for s in registry.STAGES]

@@ -5,7 +5,7 @@ The zip is what Gradescope's *programming assignment* asks for (its autograder s
 - ``setup.sh`` (run once, as root, on Gradescope's Ubuntu image): bubblewrap from apt, a virtual
   environment with CPU PyTorch (pyproject.toml's range, from PyTorch's CPU index) and the course's
   other runtime dependencies (``requirements.txt``, from pyproject.toml);
-- ``run_autograder`` (run per submission): ``python -m autograder.gradescope.run``, hardened
+- ``run_autograder`` (run per submission): ``python -m autograder.instructor.gradescope.run``, hardened
   grading of the uploaded notebook into ``/autograder/results/results.json``, with
   ``fallback_results.json`` for when Python itself cannot start;
 - ``autograder/``: the engine, the sandbox and this stage's graders, public **and hidden**, with
@@ -27,15 +27,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import registry
-from .catalogue import language, text
-from .export import INSTRUCTOR_ONLY
+from .. import registry
+from ..catalogue import language, text
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).with_name("gradescope")
 SCRIPTS = ("setup.sh", "run_autograder")  # at the zip's root, executable
-# The instructor-only modules of the student export, less the folder whose run.py grades on Gradescope.
-NOT_SHIPPED = (INSTRUCTOR_ONLY - {"gradescope"}) | {"gradescope_zip.py"}
+# Of the instructor's folder, the zip keeps only what runs on Gradescope's machine: gradescope/run.py.
+RUNTIME = "gradescope"
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 DATA_PACKAGE = Path("datasets") / "course_data"
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)  # fixed: the same tree gives the same zip
@@ -146,10 +145,11 @@ def write_tree(stage_id: str, dest: Path, repo: Path = REPO) -> list[str]:
     stage = registry.stage(stage_id)
     package = dest / "autograder"
     shutil.copytree(repo / "autograder", package, ignore=_ignore)
-    for name in NOT_SHIPPED:
-        (package / name).unlink(missing_ok=True)
+    for path in (package / "instructor").iterdir():  # what only the instructor's machine runs
+        if path.name not in (RUNTIME, "__init__.py"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
     for template in SCRIPTS:  # filled in, at the zip's root
-        (package / "gradescope" / template).unlink(missing_ok=True)
+        (package / "instructor" / RUNTIME / template).unlink(missing_ok=True)
 
     keep = {package / p.relative_to(repo / "autograder") for p in grader_files(stage_id, repo)}
     graders = package / "graders"

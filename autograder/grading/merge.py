@@ -22,7 +22,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import escape, outputs, registry
+from .. import escape, registry
+from . import outputs
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

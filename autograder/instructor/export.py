@@ -10,7 +10,7 @@ The export holds what a student may see and nothing else:
 - ``pyproject.toml`` (so ``pip install -e .`` works), ``README.md`` and ``docs/students.md``;
 - ``.github/workflows/grade.yml``: on every push, the public checks run in the sandbox
   (``python -m autograder grade --public-only``); the job summary shows points and hints per
-  item, and GitHub Classroom gets the points (``autograder/classroom.py``).
+  item, and GitHub Classroom gets the points (``autograder/grading/classroom.py``).
 
 Before it returns, the export is audited (:func:`audit`): no solution code, no nbgrader
 solution or hidden-test markers, no hidden grader, no line that only the hidden graders hold;
@@ -31,21 +31,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import registry
+from .. import registry
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # The student repository's own files (workflow, README, .gitignore) live in the course repository's
 # .github/student/: beside the course's workflows, but not in .github/workflows, so they never run here.
 TEMPLATE = Path(".github") / "student"
 
-# Modules of the engine that only the instructor uses: they read solutions/ or tests/, or write
-# course directories. The student's copy of the package is complete without them.
-INSTRUCTOR_ONLY = {"course.py", "demo.py", "submissions.py", "intake.py", "export.py", "answer_scan.py",
-                   "record_expected.py", "nbgrader_hardened.py",
-                   # after grading: LMS files, the class report, the similarity list, the Gradescope zip
-                   "lms_export.py", "class_report.py", "similarity.py", "gradescope_zip.py", "gradescope",
-                   "catalogue_check.py",  # the tests' check of the Spanish table
-                   "bilingual.py"}  # the release's language step and the translators' command
+# Who gets what follows from folders (docs/architecture.md, "Layout"): the package ships whole,
+# less autograder/instructor/ (what reads solutions/ or tests/, writes course folders, or works on
+# the class after grading) and autograder/graders/hidden/.
+NOT_SHIPPED = {("autograder", "instructor"), ("graders", "hidden")}
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 TEXT_SUFFIXES = {".py", ".ipynb", ".md", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".ini", ".json", ".tsv", ".csv", ""}
@@ -68,10 +64,7 @@ class ExportReport:
 def _ignore(directory: str, names: list[str]) -> set[str]:
     here = Path(directory)
     skip = {n for n in names if n in SKIP_NAMES or n.endswith(".pyc")}
-    if here.name == "graders" and here.parent.name == "autograder":
-        skip.add("hidden")
-    if here.name == "autograder" and here.parent.name != "graders":
-        skip |= INSTRUCTOR_ONLY & set(names)
+    skip |= {n for parent, n in NOT_SHIPPED if here.name == parent and n in names}
     return skip
 
 
@@ -129,7 +122,7 @@ def student_pyproject(repo: Path = REPO) -> str:
 
 
 def _stage_table(stage_ids: Sequence[str], lang: str = "en") -> str:
-    from .catalogue_es import TITLES_ES
+    from ..catalogue_es import TITLES_ES
 
     head = {"en": "| stage | notebook | points |", "es": "| etapa | cuaderno | puntos |"}[lang]
     rows = [head, "| --- | --- | ---: |"]
@@ -182,7 +175,7 @@ def _replace_oracles(stage_ids: Sequence[str], graders: Path) -> None:
     recorded values only (issue 10 item 2: no working answer in the export)."""
     import importlib
 
-    from .graders import replay
+    from ..graders import replay
     from .record_expected import REPLAYED
 
     for dotted in REPLAYED:
@@ -365,6 +358,8 @@ def audit(dest: str | Path, repo: Path = REPO) -> list[str]:
             continue
         if "hidden" in parts and "graders" in parts:
             problems.append(f"hidden grader: {path.relative_to(dest)}")
+        if parts[:2] == ("autograder", "instructor"):
+            problems.append(f"instructor module: {path.relative_to(dest)}")
         if parts[0] in {"solutions", "tests", "submitted", "autograded", "feedback"} or path.name in {
                 "gradebook.db", "nbgrader_config.py"}:
             problems.append(f"instructor file: {path.relative_to(dest)}")
@@ -403,7 +398,7 @@ SCAN_TIMEOUT_S = 300  # per stage scanned; a scan that cannot finish refuses the
 
 
 def scan_answers(dest: str | Path, stage_ids: Sequence[str]) -> list[str]:
-    """The answer scan (autograder/answer_scan.py): every def and class of the exported package that
+    """The answer scan (autograder/instructor/answer_scan.py): every def and class of the exported package that
     scores full marks on an item under its contract name, one line each; one subprocess for every
     stage, run on the export's own package and public graders."""
     if not stage_ids:

@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import checkpoint, notebook, outputs, policy, registry, runner
-from .catalogue import phrase, text
-from .notebook import NotebookError
-from .results import GraderResult, ItemResult
-from .sandbox import cage
+from .. import checkpoint, notebook, policy, registry, runner
+from . import outputs
+from ..catalogue import phrase, text
+from ..notebook import NotebookError
+from ..results import GraderResult, ItemResult
+from ..sandbox import cage
 
 MAX_NOTEBOOK_MB = 64  # plots saved in a notebook make it large; only its code is read
 MAX_FILE_MB = 16  # other files handed to the worker, each
@@ -430,7 +431,7 @@ def _warm_grader() -> None:
     try:
         import torch
 
-        from .graders import torch_oracles as t
+        from ..graders import torch_oracles as t
 
         torch.set_num_threads(1)
         q = t.randn(1, 2, 3, seed=0).requires_grad_()
@@ -451,7 +452,7 @@ class SlotGrader:
 
     def grade(self, sub: Submission) -> outputs.SubmissionResult:
         """Grade one submission; raises only for failures of the grading machinery itself."""
-        from .sandbox.proxy import SandboxStudent, SubmissionWorker
+        from ..sandbox.proxy import SandboxStudent, SubmissionWorker
 
         t0 = time.perf_counter()
         items = registry.items_of(sub.assignment)

@@ -1,16 +1,16 @@
 """GitHub Classroom's autograding result, from the reports of ``python -m autograder grade``.
 
-Standard library only, and runnable as a plain script (``python autograder/classroom.py``),
+Standard library only, and runnable as a plain script (``python autograder/grading/classroom.py``),
 so that the job that talks to GitHub needs neither the course's dependencies nor the student's
 code: in the student repository's workflow it is the only job holding a token that can write.
 
-    python autograder/classroom.py combine build/grading --github-output result
+    python autograder/grading/classroom.py combine build/grading --github-output result
         Merge every ``<student>/<assignment>/classroom.json`` under the folder into one runner
         result (``{"version": 1, "status", "max_score", "tests"}``, the format of
         classroom-resources' autograding runners) and write it base64-encoded to
         ``$GITHUB_OUTPUT`` as ``result`` (and to ``--json PATH`` if asked).
 
-    python autograder/classroom.py notify --result-base64 "$RESULT"
+    python autograder/grading/classroom.py notify --result-base64 "$RESULT"
         What classroom-resources/autograding-grading-reporter does with such a result: print
         every test, the total ``Points X/Y`` (also to the job summary), and, with
         ``GITHUB_TOKEN`` set, write ``Points X/Y`` into the output of this workflow run's check
@@ -32,9 +32,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-try:  # in the package; as a plain script, escape.py sits beside this file (the workflow checks out both)
-    from .escape import workflow_data, workflow_safe
+try:  # in the package; as a plain script, escape.py sits one folder up (the workflow checks out both)
+    from ..escape import workflow_data, workflow_safe
 except ImportError:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from escape import workflow_data, workflow_safe  # type: ignore[no-redef]
 
 # The job summary in the course's language. The reporting job checks out this file and escape.py

@@ -1,6 +1,6 @@
 """What runs on Gradescope's machine: one submission, graded hardened, into ``results/results.json``.
 
-    python -m autograder.gradescope.run --stage 01_dot_product_attention [--root /autograder]
+    python -m autograder.instructor.gradescope.run --stage 01_dot_product_attention [--root /autograder]
 
 Gradescope lays a submission out as ``<root>/submission/`` (the student's upload, whatever its
 names and folders), ``<root>/source/`` (the autograder zip) and ``<root>/results/``. This module
@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import escape, registry
-from ..catalogue import text
+from ... import escape, registry
+from ...catalogue import text
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"
 DEFAULT_ROOT = "/autograder"
@@ -82,7 +82,7 @@ def find_notebook(submission: Path, stage: registry.Stage) -> Path:
 def find_checkpoint(submission: Path, notebook: Path, stage_id: str) -> Path | None:
     """The stage's checkpoint handed in (checkpoint.handed_in_name): beside the notebook, else the
     only one of that name in the upload."""
-    from ..checkpoint import handed_in_name
+    from ...checkpoint import handed_in_name
 
     name = handed_in_name(stage_id)
     beside = notebook.parent / name
@@ -98,7 +98,7 @@ def lay_out(submission: Path, stage: registry.Stage, work: Path) -> Path:
 
     Copies, never links: the batch refuses links, and the upload stays as Gradescope left it.
     """
-    from ..batch import MAX_FILE_MB
+    from ...grading.batch import MAX_FILE_MB
 
     notebook = find_notebook(submission, stage)
     folder = work / "submitted" / STUDENT / stage.id
@@ -160,7 +160,8 @@ def _close_to_the_sandbox(root: Path) -> None:
 
 def grade(root: Path, stage_id: str) -> dict[str, Any]:
     """The Gradescope result of the upload in ``root/submission`` (never raises for a student's upload)."""
-    from .. import batch, notebook
+    from ...grading import batch
+    from ... import notebook
 
     stage = registry.stage(stage_id)
     work = Path(tempfile.mkdtemp(prefix="autograder-gradescope-"))
@@ -174,7 +175,7 @@ def grade(root: Path, stage_id: str) -> dict[str, Any]:
         except notebook.NotebookError as exc:
             return zero_result(stage_id, text("sandbox.unreadable", error=str(exc)))
         out = work / "graded"
-        from ..sandbox.cage import Limits
+        from ...sandbox.cage import Limits
 
         report = batch.run([submitted], out, jobs=1, force=True, hidden=True, gradebook=None, progress=False,
                            limits=Limits(submission_seconds=SUBMISSION_SECONDS),
@@ -191,7 +192,7 @@ def grade(root: Path, stage_id: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m autograder.gradescope.run", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m autograder.instructor.gradescope.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--stage", required=True, help="the stage this autograder grades")
     p.add_argument("--root", default=os.environ.get(ROOT_ENV, DEFAULT_ROOT),
                    help=f"Gradescope's folder (default: ${ROOT_ENV}, else {DEFAULT_ROOT})")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalogue import text
-from .check import RESULT_MIME
-from .notebook import NotebookError, is_check_cell, nbgrader_meta, read_cells
+from ..catalogue import text
+from ..check import RESULT_MIME
+from ..notebook import NotebookError, is_check_cell, nbgrader_meta, read_cells
 
 
 def before_grading(submitted: Path, release: Path) -> list[str]:

@@ -12,7 +12,7 @@ and a copy that calls PyTorch's built-ins meets the item's forbidden-call check 
 Run as a script, in a subprocess of its own, *on the export itself* (``sys.path[0]`` is the export,
 so ``autograder`` is the package that ships, graded by the graders that ship)::
 
-    python autograder/answer_scan.py EXPORT_DIR STAGE_ID...   # prints {stage: findings} as JSON
+    python autograder/instructor/answer_scan.py EXPORT_DIR STAGE_ID...   # prints {stage: findings} as JSON
 
 One process scans every stage asked for, with one pool of candidates (starting Python and torch and
 re-executing 700 definitions took about 5 s of each stage's scan). The candidates are the course's

@@ -27,11 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import batch, escape, registry
-from .catalogue import language, text
-from .notebook import NotebookError, code_definitions
+from ..grading import batch
+from .. import escape, registry
+from ..catalogue import language, text
+from ..notebook import NotebookError, code_definitions
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOISE = 25  # k: matches shorter than this many normalised characters are ignored (copydetect's default)
 GUARANTEE = 30  # matches at least this long are always found (copydetect's default): window = 30 - 25 + 1
 WINDOW = GUARANTEE - NOISE + 1

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .notebook import nbgrader_meta
+from ..notebook import nbgrader_meta
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 

@@ -4,7 +4,7 @@
     python -m autograder grade submitted/ada --out build/graded           # one student
     python -m autograder grade submitted/ --out build/graded --shard 2/4  # one of four CI jobs
 
-Student code runs in a sandboxed worker, never in this process; see ``autograder/batch.py``
+Student code runs in a sandboxed worker, never in this process; see ``autograder/grading/batch.py``
 and ``autograder/sandbox/``.
 """
 
@@ -43,9 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from . import batch
-    from .catalogue import text
-    from .escape import markdown_text, workflow_safe  # student text on CI's log and job summary
-    from .sandbox.cage import CageError, Limits
+    from ..catalogue import text
+    from ..escape import markdown_text, workflow_safe  # student text on CI's log and job summary
+    from ..sandbox.cage import CageError, Limits
 
     limits = Limits(call_seconds=args.time_limit, memory_mb=args.memory_mb,
                     function_seconds=args.function_timeout, submission_seconds=args.submission_timeout)

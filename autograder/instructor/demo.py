@@ -22,8 +22,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import escape, intake, outputs, registry, submissions
-from .catalogue import text
+from .. import escape, registry
+from . import intake, submissions
+from ..grading import outputs
+from ..catalogue import text
 from .course import REPO, generate_release, nbgrader, new_course
 
 MUTANTS = REPO / "tests" / "mutants"
@@ -99,7 +101,7 @@ def _submission_text(kind: str, release_nb: dict, solution_nb: dict, stage_id: s
 def _released() -> str:
     """The release folder of the course's language (assignments/, or assignments_es/ in Spanish)."""
     from .bilingual import release_directory
-    from .catalogue import language
+    from ..catalogue import language
 
     return release_directory(language())
 

@@ -33,12 +33,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import escape, registry
-from .catalogue import language, text
-from .failures import Evidence
-from .registry import Item
-from .report import item_text, items_markdown
-from .results import GraderResult, ItemResult
+from .. import escape, registry
+from ..catalogue import language, text
+from ..failures import Evidence
+from ..registry import Item
+from ..report import item_text, items_markdown
+from ..results import GraderResult, ItemResult
 
 FORMAT_VERSION = 1
 GRADER_FIELDS = {f.name for f in fields(GraderResult)}  # what results.json keeps of each grader

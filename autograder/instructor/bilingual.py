@@ -30,7 +30,7 @@ from pathlib import Path
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 
-from .catalogue import language as course_language
+from ..catalogue import language as course_language
 
 LANGUAGES = ("en", "es")
 SOURCE_LANGUAGE = "en"
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         left = problems(nb["cells"])
         print(f"{args.notebook}: Spanish loaded; {len(left)} cell(s) still to translate")
         return 0
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     bad = 0
     for path in source_notebooks(repo):
         for line in problems(_read(path)["cells"]):

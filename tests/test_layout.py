@@ -1,0 +1,88 @@
+"""The package's folders say who gets what (docs/architecture.md, "Layout"), and imports respect it.
+
+- top level, ``graders/``, ``sandbox/``: what a student's kernel and the grading sandbox run;
+- ``grading/``: grading a class (ships to students, who grade their own work with it);
+- ``instructor/``: never ships (the export leaves it out, its audit refuses it).
+
+A kernel module that imported ``grading`` or ``instructor`` would break a student's copy (where
+``instructor`` is absent) or drag the instructor's code into the sandbox; the rules are checked
+statically, on every module's imports, function bodies included.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from autograder.instructor import export
+from autograder.sandbox import cage
+
+PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
+
+
+def _dotted(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _imports(path: Path) -> set[str]:
+    dotted = _dotted(path)
+    package = dotted if path.name == "__init__.py" else dotted.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+            found.update({base, *(f"{base}.{a.name}" for a in node.names)})
+    return found
+
+
+def _folder(dotted: str) -> str:
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in ("grading", "instructor") else "kernel"
+
+
+# who may import whom: a module of the key's folder may import the folders listed
+ALLOWED = {"kernel": {"kernel"}, "grading": {"kernel", "grading"}, "instructor": {"kernel", "grading", "instructor"}}
+
+
+def test_no_folder_imports_one_that_ships_less() -> None:
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__main__.py":  # the command line offers the instructor's commands where they exist
+            continue
+        here = _folder(_dotted(path))
+        for name in _imports(path):
+            if name.startswith("autograder.") and _folder(name) not in ALLOWED[here]:
+                wrong.append(f"{path.relative_to(PACKAGE.parent)} ({here}) imports {name}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_the_rule_sees_an_import_that_breaks_it(tmp_path: Path) -> None:
+    """The check above is not vacuous: a relative import from grading/ into instructor/ is seen."""
+    probe = PACKAGE / "grading" / "_probe_layout.py"
+    probe.write_text("def f():\n    from ..instructor import export\n", encoding="utf-8")
+    try:
+        with pytest.raises(AssertionError, match="_probe_layout.py .grading. imports autograder.instructor"):
+            test_no_folder_imports_one_that_ships_less()
+    finally:
+        probe.unlink()
+
+
+def test_the_sandbox_stages_only_what_the_worker_reaches() -> None:
+    staged = cage.staged_modules()
+    assert "autograder/sandbox/worker.py" in staged and "autograder/graders/blocks.py" in staged
+    assert not [src for src in staged if "/grading/" in src or "/instructor/" in src or "/hidden/" in src]
+    # the kernel's engine never runs in the sandbox: the worker gets stubs of check and carry_forward
+    assert not {"autograder/check.py", "autograder/carry.py", "autograder/__init__.py"} & set(staged)
+
+
+def test_the_export_audit_refuses_any_instructor_module(tmp_path: Path) -> None:
+    (tmp_path / "autograder" / "instructor").mkdir(parents=True)
+    (tmp_path / "autograder" / "instructor" / "anything.py").write_text("x = 1\n", encoding="utf-8")
+    assert "instructor module: autograder/instructor/anything.py" in export.audit(tmp_path)
