@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "datasets"))
 
-from autograder import lm_checkpoint as lmc  # noqa: E402
+from autograder.graders import lm_checkpoint as lmc  # noqa: E402
 from autograder.graders import blocks  # noqa: E402
 from autograder.notebook import load_namespace  # noqa: E402
 

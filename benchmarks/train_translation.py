@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 
 import course_data  # noqa: E402
 from autograder import checkpoint  # noqa: E402
+from autograder.graders import translation_bleu as scoring  # noqa: E402
 from autograder.graders import training_oracles as ref  # noqa: E402
 
 CONFIG = dict(checkpoint.DEFAULT_CONFIG)
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
     n_params = sum(p.numel() for p in model.parameters())
     opt, sched = make_optimizer(model, args.warmup, args.factor)
     if args.resume:
-        resumed, _ = checkpoint.load_reference(args.resume)
+        resumed, _ = scoring.load_reference(args.resume)
         model.load_state_dict(resumed.state_dict())  # copies onto the model's device
         for _ in range(args.resume_step):
             sched.step()
@@ -191,7 +192,7 @@ def main(argv=None) -> int:
             n_step += 1
             if n_step % args.eval_every == 0:
                 t0 = time.perf_counter()
-                bleu = checkpoint.bleu_of(model, valid, src_vocab, tgt_vocab)
+                bleu = scoring.bleu_of(model, valid, src_vocab, tgt_vocab)
                 eval_s += time.perf_counter() - t0
                 print(f"  step {n_step:5d}  loss {loss:.3f}  valid BLEU {bleu:6.2f}  "
                       f"train {train_s:6.1f} s  eval {eval_s:5.1f} s  {n_tok / train_s:8.0f} tok/s", flush=True)

@@ -11,6 +11,7 @@ from safetensors.torch import save_file
 
 from kit import HANDIN
 from autograder import checkpoint as ckpt
+from autograder.graders import translation_bleu as bleu
 from autograder.graders import training_oracles as o
 from autograder.runner import HIDDEN_DIR, PUBLIC_DIR
 
@@ -30,9 +31,9 @@ def _random_checkpoint(path, config=SMALL, seed=0, **changes):
 
 def test_the_reference_hand_in_is_small_and_scores_full_marks():
     assert TRAINED.stat().st_size < 1_000_000
-    result = ckpt.grade_checkpoint(TRAINED, hidden=True)
+    result = bleu.grade_checkpoint(TRAINED, hidden=True)
     assert result.score == result.max_points, [(g.name, g.message) for g in result.graders if not g.passed]
-    assert len(result.graders) == 1 + 3 * len(ckpt.THRESHOLDS)
+    assert len(result.graders) == 1 + 3 * len(bleu.THRESHOLDS)
 
 
 def test_the_default_config_has_the_course_vocabularies():
@@ -44,16 +45,16 @@ def test_the_default_config_has_the_course_vocabularies():
 
 def test_untrained_weights_load_but_earn_only_the_loading_share(tmp_path):
     path = _random_checkpoint(tmp_path / "random.safetensors")
-    result = ckpt.grade_checkpoint(path, hidden=False)
+    result = bleu.grade_checkpoint(path, hidden=False)
     assert [g.name for g in result.graders if g.passed] == ["loads"]
-    assert result.score == int(result.max_points * ckpt.bleu_points({"valid": 0}) * 100) / 100 > 0
+    assert result.score == int(result.max_points * bleu.bleu_points({"valid": 0}) * 100) / 100 > 0
     low = next(g for g in result.graders if g.name == "valid_bleu_30")
     assert "below 30" in low.message and "expected" in " ".join(low.evidence.details)
 
 
 def test_without_the_hidden_seed_only_the_valid_split_is_graded():
-    result = ckpt.grade_checkpoint(TRAINED, hidden=False)
-    assert {g.visibility for g in result.graders} == {"public"} and len(result.graders) == 1 + len(ckpt.THRESHOLDS)
+    result = bleu.grade_checkpoint(TRAINED, hidden=False)
+    assert {g.visibility for g in result.graders} == {"public"} and len(result.graders) == 1 + len(bleu.THRESHOLDS)
 
 
 @pytest.mark.parametrize("case, says", [
@@ -92,7 +93,7 @@ def test_a_bad_checkpoint_gets_a_clear_message(tmp_path, case, says):
         _random_checkpoint(path, state={"transformer.encoder.norm.weight": torch.ones(8)})
     elif case == "nan":
         _random_checkpoint(path, state={"generator.bias": torch.full((204,), float("nan"))})
-    result = ckpt.grade_checkpoint(path, hidden=False)
+    result = bleu.grade_checkpoint(path, hidden=False)
     assert result.score == 0
     loads = result.graders[0]
     text = " ".join([loads.message, *(loads.evidence.details if loads.evidence else [])])
@@ -101,14 +102,14 @@ def test_a_bad_checkpoint_gets_a_clear_message(tmp_path, case, says):
 
 def test_the_positional_encoding_buffer_may_be_left_out(tmp_path):
     path = _random_checkpoint(tmp_path / "no_pe.safetensors", drop=("pos_encoding.pe",))
-    model, config = ckpt.load_reference(path)
+    model, config = bleu.load_reference(path)
     assert config == SMALL and model.pos_encoding.pe.shape == (SMALL["max_len"], SMALL["d_model"])
 
 
 def test_save_writes_the_course_format(tmp_path):
     model = o.random_model({**SMALL, "dropout": 0.0}, 1, dtype=torch.float32)
     path = ckpt.save(model, tmp_path / "m.safetensors", SMALL)
-    loaded, config = ckpt.load_reference(path)
+    loaded, config = bleu.load_reference(path)
     assert config == SMALL
     for k, v in model.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[k], v, rtol=0, atol=0)
@@ -121,5 +122,5 @@ def _thresholds(path, split):
 
 def test_the_item_graders_use_the_thresholds_of_grade_checkpoint():
     public, hidden = PUBLIC_DIR / "test_07_training.py", HIDDEN_DIR / "test_07_training.py"
-    assert _thresholds(public, "valid") == ckpt.THRESHOLDS
-    assert _thresholds(hidden, "test") == ckpt.THRESHOLDS == _thresholds(hidden, "hard")
+    assert _thresholds(public, "valid") == bleu.THRESHOLDS
+    assert _thresholds(hidden, "test") == bleu.THRESHOLDS == _thresholds(hidden, "hard")

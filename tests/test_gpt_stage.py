@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from kit import HANDIN
-from autograder import lm_checkpoint as lmc
+from autograder.graders import lm_checkpoint as lmc
 from autograder.checkpoint import CheckpointError
 from autograder.graders import blocks
 from autograder.graders import gpt_oracles as o

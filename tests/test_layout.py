@@ -86,3 +86,12 @@ def test_the_export_audit_refuses_any_instructor_module(tmp_path: Path) -> None:
     (tmp_path / "autograder" / "instructor").mkdir(parents=True)
     (tmp_path / "autograder" / "instructor" / "anything.py").write_text("x = 1\n", encoding="utf-8")
     assert "instructor module: autograder/instructor/anything.py" in export.audit(tmp_path)
+
+
+def test_the_export_says_when_a_later_stage_carries_answers_to_an_earlier_one() -> None:
+    """Trusted blocks stand in for earlier stages: handed out together, the earlier stage is exposed."""
+    repo = PACKAGE.parent
+    s01, s02, s04, s07 = "01_dot_product_attention", "02_qkv_projections", "04_multi_head_attention", "07_training"
+    assert export.answered_by_later_stages(repo, [s01, s04]) == ([s01], [s04])
+    assert export.answered_by_later_stages(repo, [s01, s02]) is None  # no trusted code ships
+    assert export.answered_by_later_stages(repo, [s07]) is None  # one stage at a time: nothing earlier

@@ -344,7 +344,7 @@ def stage_checkpoint(sub: Submission, cache: Path) -> Path:
     $AUTOGRADER_SUBMISSION_DIR, as nbgrader finds it in the notebook's folder. A regular file only:
     a symbolic link (to someone else's checkpoint, or to a file of the grading machine) is never
     followed. Copies are named by their content, so that a slot evaluates identical checkpoints once
-    (``checkpoint.evaluate`` caches by path and modification time).
+    (``graders.translation_bleu.evaluate`` caches by path and modification time).
     """
     name = checkpoint.handed_in_name(sub.assignment)
     try:

@@ -433,6 +433,27 @@ def actionlint(paths: Iterable[str | Path]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
+# The modules whose code is a trusted building block: they compute earlier stages' functions live
+# (student code calls them on inputs it computed, so they cannot be recorded values).
+TRUSTED_CODE = ("blocks", "training_oracles")
+
+
+def answered_by_later_stages(dest: Path, stage_ids: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """(exported stages that a later exported stage's trusted code may answer, those later stages), or None.
+
+    A stage's trusted blocks stand in for the stages before it, so an earlier stage handed out with
+    a later one is exposed; stages handed out one at a time are not."""
+    later = [sid for sid in stage_ids
+             if _graders_imported(dest / "autograder" / "graders" / "public" / registry.stage(sid).grader_module)
+             & set(TRUSTED_CODE)]
+    last = max((registry.stage(sid).number for sid in later), default="")
+    earlier = [sid for sid in stage_ids if registry.stage(sid).number < last]
+    if not earlier:
+        return None
+    first = min(registry.stage(sid).number for sid in earlier)
+    return earlier, [sid for sid in later if registry.stage(sid).number > first]
+
+
 def main(args) -> int:
     try:
         report = export_student_repo(args.dest, stages=args.stage, force=args.force,
@@ -458,6 +479,12 @@ def main(args) -> int:
             print(lint.stdout + lint.stderr, file=sys.stderr)
             return 1
         print("Workflow .github/workflows/grade.yml passes actionlint.")
+    early = answered_by_later_stages(report.dest, report.stages)
+    if early:
+        print(f"Note: {', '.join(early[1])} carry trusted building blocks (autograder/graders/blocks.py, "
+              f"training_oracles.py) that may compute parts of {', '.join(early[0])}. They run through PyTorch's "
+              "internals, which every item refuses, and the answer scan passed; still, one who edits a copy "
+              "has an answer: hand stages out one at a time (--stage), each when the one before it is due.")
     print(f"Next: cd {report.dest} && git init -b main && git add . && git commit -m 'Course template', then push it "
           f"to GitHub and mark it a template repository (docs/instructors.md).")
     return 0

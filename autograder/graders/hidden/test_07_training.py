@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from autograder import checkpoint as ckpt
+from autograder.graders import translation_bleu as bleu
 from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, fail
@@ -95,49 +96,49 @@ def test_greedy_single_row_and_eos_first(student):
 # --- the checkpoint on the hidden test split -----------------------------------------------------
 @grader("translation_checkpoint", "ckpt.test_bleu_30")
 def test_test_bleu_30(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "test", 30)
+    bleu.expect_bleu(ckpt.submitted_path(), "test", 30)
 
 
 @grader("translation_checkpoint", "ckpt.test_bleu_50")
 def test_test_bleu_50(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "test", 50)
+    bleu.expect_bleu(ckpt.submitted_path(), "test", 50)
 
 
 @grader("translation_checkpoint", "ckpt.test_bleu_70")
 def test_test_bleu_70(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "test", 70)
+    bleu.expect_bleu(ckpt.submitted_path(), "test", 70)
 
 
 @grader("translation_checkpoint", "ckpt.test_bleu_80")
 def test_test_bleu_80(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "test", 80)
+    bleu.expect_bleu(ckpt.submitted_path(), "test", 80)
 
 
 @grader("translation_checkpoint", "ckpt.test_bleu_90")
 def test_test_bleu_90(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "test", 90)
+    bleu.expect_bleu(ckpt.submitted_path(), "test", 90)
 
 
 @grader("translation_checkpoint", "ckpt.hard_bleu_30")
 def test_hard_bleu_30(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "hard", 30)
+    bleu.expect_bleu(ckpt.submitted_path(), "hard", 30)
 
 
 @grader("translation_checkpoint", "ckpt.hard_bleu_50")
 def test_hard_bleu_50(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "hard", 50)
+    bleu.expect_bleu(ckpt.submitted_path(), "hard", 50)
 
 
 @grader("translation_checkpoint", "ckpt.hard_bleu_70")
 def test_hard_bleu_70(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "hard", 70)
+    bleu.expect_bleu(ckpt.submitted_path(), "hard", 70)
 
 
 @grader("translation_checkpoint", "ckpt.hard_bleu_80")
 def test_hard_bleu_80(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "hard", 80)
+    bleu.expect_bleu(ckpt.submitted_path(), "hard", 80)
 
 
 @grader("translation_checkpoint", "ckpt.hard_bleu_90")
 def test_hard_bleu_90(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "hard", 90)
+    bleu.expect_bleu(ckpt.submitted_path(), "hard", 90)

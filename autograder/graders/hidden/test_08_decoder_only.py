@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from autograder import lm_checkpoint as lmc
+from autograder.graders import lm_checkpoint as lmc
 from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, fail

@@ -22,6 +22,7 @@ import pytest
 import torch
 
 from autograder import checkpoint as ckpt
+from autograder.graders import translation_bleu as bleu
 from autograder.catalogue import phrase, text
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_finite, expect_shape, fail, hinted
@@ -477,29 +478,29 @@ def test_save_checkpoint(student):
 
 @grader("translation_checkpoint", "ckpt.loads")
 def test_checkpoint_loads(student):
-    ckpt.loaded_reference(ckpt.submitted_path())
+    bleu.loaded_reference(ckpt.submitted_path())
 
 
 @grader("translation_checkpoint", "ckpt.valid_bleu_30")
 def test_valid_bleu_30(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "valid", 30)
+    bleu.expect_bleu(ckpt.submitted_path(), "valid", 30)
 
 
 @grader("translation_checkpoint", "ckpt.valid_bleu_50")
 def test_valid_bleu_50(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "valid", 50)
+    bleu.expect_bleu(ckpt.submitted_path(), "valid", 50)
 
 
 @grader("translation_checkpoint", "ckpt.valid_bleu_70")
 def test_valid_bleu_70(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "valid", 70)
+    bleu.expect_bleu(ckpt.submitted_path(), "valid", 70)
 
 
 @grader("translation_checkpoint", "ckpt.valid_bleu_80")
 def test_valid_bleu_80(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "valid", 80)
+    bleu.expect_bleu(ckpt.submitted_path(), "valid", 80)
 
 
 @grader("translation_checkpoint", "ckpt.valid_bleu_90")
 def test_valid_bleu_90(student):
-    ckpt.expect_bleu(ckpt.submitted_path(), "valid", 90)
+    bleu.expect_bleu(ckpt.submitted_path(), "valid", 90)

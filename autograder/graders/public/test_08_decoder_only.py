@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder import lm_checkpoint as lmc
+from autograder.graders import lm_checkpoint as lmc
 from autograder.catalogue import phrase
 from autograder.dsl import grader
 from autograder.expect import expect_array, expect_shape, fail

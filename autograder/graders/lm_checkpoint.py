@@ -22,9 +22,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import checkpoint as ckpt
-from .catalogue import text
-from .failures import Evidence
+from autograder import checkpoint as ckpt
+from autograder.catalogue import text
+from autograder.failures import Evidence
 
 CHECKPOINT_NAME = ckpt.HANDED_IN["08_decoder_only"]  # "gpt.safetensors": batch.stage_checkpoint stages it
 ITEM = "lm_checkpoint"
@@ -243,7 +243,7 @@ def expect_perplexity(path: str | Path, split_name: str, threshold: float | str,
                       sentences: list[str] | None = None) -> float:
     """The checkpoint's perplexity on the split must be below ``threshold`` (a number, or "bigram": the
     bigram baseline of that split). Raises GraderFailure with both numbers otherwise."""
-    from .failures import GraderFailure
+    from autograder.failures import GraderFailure
 
     sentences = sentences if sentences is not None else spanish(split_name)
     got = evaluate(path, split_name, sentences)
