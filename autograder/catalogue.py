@@ -637,6 +637,11 @@ EN: dict[str, str] = {
         "`{name}` uses the course's own code, {construct} (line {line}). Only `check` and "
         "`carry_forward` may be used from `autograder`: write `{name}` yourself; the grader's code scores nothing."
     ),
+    "policy.star": (
+        "The notebook has {construct} (line {line}): it binds names the grader cannot list, so it "
+        "cannot tell what `{name}` calls, and the item scores 0. Import what you use by name "
+        "(`import torch`, `from math import sqrt`)."
+    ),
     # --- issue 10 items 6-7 (nbgrader autograde records the hardened scores, autograder/instructor/nbgrader_hardened.py)
     "nbgrader.kernel_differs": (
         "(When the notebook ran, this check gave {kernel}; the recorded score, {score}, comes from the "

@@ -639,6 +639,11 @@ ES: dict[str, str] = {
         "`{name}` usa código propio del curso, {construct} (línea {line}). De `autograder` solo puedes usar "
         "`check` y `carry_forward`: escribe `{name}` tú mismo; el código del corrector no puntúa."
     ),
+    "policy.star": (
+        "El notebook tiene {construct} (línea {line}): define nombres que el corrector no puede enumerar, así "
+        "que no puede saber a qué llama `{name}`, y el apartado puntúa 0. Importa por su nombre lo que uses "
+        "(`import torch`, `from math import sqrt`)."
+    ),
     # --- issue 10 items 6-7 (nbgrader autograde records the hardened scores, autograder/instructor/nbgrader_hardened.py)
     "nbgrader.kernel_differs": (
         "(Al ejecutar el notebook, esta comprobación dio {kernel}; la nota registrada, {score}, sale de la "

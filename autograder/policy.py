@@ -21,8 +21,12 @@ A reachable definition violates the policy when it
   ``__dict__``/``__globals__``/``__builtins__``, or the modules ``importlib``, ``sys.modules``,
   ``builtins``, ``torch._C``, ``torch.overrides``, ``torch.utils._python_dispatch``, ``torch.ops``;
 - reaches the course's own code: ``autograder`` other than ``check`` and ``carry_forward``;
-- calls PyTorch's internals (``torch.ops``, ``torch._ops``, ``torch._C``), in any item: the trusted
-  blocks that ship as code compute through them, so that a copy of one is no answer;
+- calls PyTorch's internals (``torch.ops``, ``torch._ops``, ``torch._C``, and any private name right
+  under ``torch``: ``torch._VF``, ``torch._refs``...), in any item: the trusted blocks that ship as
+  code compute through them, so that a copy of one is no answer, and the private modules compute
+  the forbidden built-ins under other names;
+- star-imports torch or one of its packages, or a module holding a refused name (``from os import *``),
+  anywhere in the notebook: the names it binds cannot be listed, so it is judged with every definition;
 - reaches objects without naming them (reflection): ``eval``/``exec``/``compile``/``__import__``,
   ``importlib``, ``sys.modules``, ``gc.get_objects`` and its kin, frames (``sys._getframe``,
   ``inspect.currentframe``/``stack``, ``f_back``, ``f_globals``, ``tb_frame``…), ``__subclasses__``,
@@ -52,6 +56,12 @@ DYNAMIC_MODULES = ("importlib", "sys.modules", "builtins", "torch._C", "torch.ov
 # trusted blocks that ship as code (graders/blocks.py, training_oracles.py) compute through them, so
 # that a pasted copy of a block scores nothing (issue 10 item 2: no working answer in the export).
 INTERNALS = ("torch.ops", "torch._ops", "torch._C")
+# And every private name right under ``torch`` (``torch._VF``, ``torch._refs``, ``torch._decomp``,
+# ``torch._prims``, ``torch._scaled_dot_product_attention_math``, ``torch._native_multi_head_attention``):
+# PyTorch's private modules and kernels compute the forbidden built-ins under other names, where
+# neither the tail of the name nor the runtime spy (``_native_multi_head_attention`` is not
+# ``multi_head_attention_forward``) recognises them. No course answer names one (solutions/,
+# assignments/, tests/variants), so the whole class is refused rather than a list that misses the next.
 COURSE_ALLOWED = ("autograder.check", "autograder.carry.carry_forward", "autograder.carry_forward")
 # Reflection: ways to reach an object without naming it. The grader's trusted building blocks live in
 # the process that runs the student's code (they are the globals of the student's functions), so
@@ -79,7 +89,7 @@ UNPICKLING_LOADS = {"numpy.load": ("allow_pickle", True), "torch.load": ("weight
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # "forbidden", "dynamic", "internals", "reflection", "local" or "course": the catalogue key's last word
+    kind: str  # "forbidden", "dynamic", "internals", "reflection", "local", "course" or "star": the catalogue key's last word
     construct: str  # what the source says, e.g. "F.scaled_dot_product_attention"
     line: int
 
@@ -139,13 +149,24 @@ class _Module:
         self.defs: dict[str, ast.AST] = {}
         self.imports: dict[str, ast.AST] = {}
         self.star: list[str] = []
+        # ``from m import *``: binds names no reader can list, so it is judged with every definition
+        self.star_imports: list[ast.ImportFrom] = []
         # statements that change what a module-level name holds (``_CFG["axis"] = -1``,
         # ``_AXES.append(-1)``, a loop filling a dict): judged with the name, never replacing it
         self.mutations: dict[str, list[ast.AST]] = {}
-        for node in tree.body:  # the last binding of a name wins, as it does when the cells run
+        # every binding of each name, with the index of its top-level statement: what a statement
+        # reads when it runs (``_h = _impl``) is the binding before it, which a later cell may replace
+        self.history: dict[str, list[tuple[int, ast.AST]]] = {}
+        self.index: dict[int, int] = {}
+        for i, node in enumerate(tree.body):  # the last binding of a name wins, as it does when the cells run
+            self.index[id(node)] = i
             self._bind(node, None)
             for root in mutated_roots(node):
                 self.mutations.setdefault(root, []).append(node)
+            for name in bound_names(node):
+                binding = self.defs.get(name) or self.imports.get(name)
+                if binding is not None:
+                    self.history.setdefault(name, []).append((i, binding))
 
     def _bind(self, node: ast.stmt, block: ast.stmt | None) -> None:
         """Record what ``node`` binds. Inside a top-level ``if``/``try`` (``block``) every branch counts,
@@ -164,6 +185,7 @@ class _Module:
             for a in node.names:
                 if a.name == "*":
                     self.star.append(base)
+                    self.star_imports.append(node)
                     continue
                 local = a.asname or a.name
                 self.aliases[local] = f"{base}.{a.name}"
@@ -192,20 +214,42 @@ class _Module:
         """The definition of ``name`` and every module-level definition it names, transitively
         (``exclude``: names the grader swaps for trusted blocks during the call: never run)."""
         seen: dict[str, ast.AST] = {n: ast.Pass() for n in exclude if n != name}
-        todo = [name]
+        todo: list[str | tuple[str, ast.AST]] = [name]
         while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            node = self.defs.get(n) or self.imports.get(n)
-            if node is None:
+            item = todo.pop()
+            n, node = item if isinstance(item, tuple) else (item, self.defs.get(item) or self.imports.get(item))
+            if n in seen or node is None:
                 continue
             seen[n] = node
             todo += [x.id for x in ast.walk(node) if isinstance(x, ast.Name)]
+            todo += self._read_when_run(node, exclude)
             for m in self.mutations.get(n, ()):
-                seen[f"{n}#{id(m)}"] = m
-                todo += [x.id for x in ast.walk(m) if isinstance(x, ast.Name)]
-        return [v for v in dict.fromkeys(seen.values()) if not isinstance(v, ast.Pass)]
+                todo.append((f"{n}#{id(m)}", m))
+        found = [v for v in dict.fromkeys(seen.values()) if not isinstance(v, ast.Pass)]
+        return found + [s for s in self.star_imports if s not in found] if found else []
+
+    def _read_when_run(self, node: ast.AST, exclude: frozenset[str]) -> list[tuple[str, ast.AST]]:
+        """The bindings that a top-level statement reads as it runs (an assignment, a decorator, a
+        default, a class body; not a function's body, which reads the last binding when called) had
+        just before it: ``_h = _impl`` then ``def _impl`` again leaves ``_h`` holding the first one,
+        which is judged too (the last binding is judged as ever)."""
+        at = self.index.get(id(node))
+        if at is None:
+            return []
+        found: list[tuple[str, ast.AST]] = []
+        stack: list[ast.AST] = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                args = n.args
+                stack += [*getattr(n, "decorator_list", []), *args.defaults, *(d for d in args.kw_defaults if d)]
+                continue
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in exclude:
+                before = [b for i, b in self.history.get(n.id, ()) if i < at]
+                if before and before[-1] is not (self.defs.get(n.id) or self.imports.get(n.id)):
+                    found.append((f"{n.id}#{id(before[-1])}", before[-1]))
+            stack += ast.iter_child_nodes(n)
+        return found
 
     def qualified(self, node: ast.expr) -> str | None:
         """``F.scaled_dot_product_attention`` → ``torch.nn.functional.scaled_dot_product_attention``."""
@@ -320,9 +364,26 @@ def _catches_import_error(node: ast.Try) -> bool:
     return any(catching & set(names(h.type)) for h in node.handlers)
 
 
+def _private_torch(parts: list[str]) -> bool:
+    """Whether a dotted path names a private name right under ``torch`` (``torch._VF``), at any depth:
+    a module re-exports the modules it imports (``F.torch._VF``). Dunders (``torch.__version__``) are not."""
+    return any(p == "torch" and n.startswith("_") and not (n.startswith("__") and n.endswith("__"))
+               for p, n in zip(parts, parts[1:]))
+
+
+def _star_refused(module: str) -> bool:
+    """Whether ``from module import *`` is refused: torch or any of its packages (the bare names it binds,
+    ``scaled_dot_product_attention`` or ``torch``, resolve only through the last star import, so a
+    second one, ``from math import *``, hid them; no course answer needs one), or a module holding a
+    refused name (``from os import *`` binds ``system``)."""
+    refused = (*DYNAMIC_MODULES, *INTERNALS, *REFLECTION_MODULES, *REFLECTION_CONSTRUCTORS)
+    return _under(module, "torch") or any(_under(m, module) for m in refused)
+
+
 def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) -> str | None:
     for f in forbidden:  # the full name, or the same built-in reached through torch's C modules
-        if _under(qualified, f) or (_under(qualified, "torch") and qualified.rsplit(".", 1)[-1] == f.rsplit(".", 1)[-1]):
+        tail = f.rsplit(".", 1)[-1]  # ``native_``: the kernel behind it, public too (``torch.native_layer_norm``)
+        if _under(qualified, f) or (_under(qualified, "torch") and qualified.rsplit(".", 1)[-1] in (tail, f"native_{tail}")):
             return "forbidden"
     if _under(qualified, "autograder") and not any(_under(qualified, a) for a in COURSE_ALLOWED):
         if qualified not in ("autograder", "autograder.carry"):  # the package itself, for check/carry_forward
@@ -331,7 +392,7 @@ def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) 
         return "dynamic"
     # any suffix: a module re-exports the modules it imports (``os.sys.modules``, ``F.torch.ops``)
     parts = qualified.split(".")
-    if any(_under(".".join(parts[i:]), m) for i in range(len(parts)) for m in INTERNALS):
+    if any(_under(".".join(parts[i:]), m) for i in range(len(parts)) for m in INTERNALS) or _private_torch(parts):
         return "internals"
     if parts[0] != "self" and any(_under(".".join(parts[i:]), m) for i in range(len(parts)) for m in REFLECTION_MODULES):
         return "reflection"
@@ -364,6 +425,8 @@ def _violations(source: str, graded: str, forbidden: tuple[str, ...],
             kind = _check_qualified(q, forbidden, dynamic)
             if kind is None and id(node) not in optional and (_is_local_module(q) or base.startswith(".")):
                 kind = "local"
+            if kind is None and a.name == "*" and _star_refused(base):
+                kind, q = "star", f"from {base} import *"
             if kind:
                 add(kind, node, q)
 
@@ -466,13 +529,21 @@ def source_of_namespace(namespace: Mapping[str, Any]) -> str:
     name is bound to (a module → an import line; another module's object → a from-import), and a
     function or class defined here contributes its source (``inspect``: IPython keeps cell text).
 
+    Each name is judged by the object it holds now, whatever the namespace's order: a cell run again
+    rebinds its names where they were, so an older definition kept under another name (IPython's
+    ``_5`` or ``_``, ``first_try = softmax``) comes later and, read top to bottom, would be what
+    ``softmax`` means. So each definition's text binds one name only: the name it defines when that
+    name holds it (``key = defined`` for an alias, ``softmax = my_softmax``); otherwise, or when more
+    than one text runs for the name (a wrapper and what it wraps), the texts are the body of a
+    ``def key():`` block, judged for ``key`` and binding nothing else.
+
     In-kernel grading is instant feedback, never a final grade; where a definition's source cannot
     be read it is left out here, and hardened grading, which reads the notebook, judges it.
     """
-    import inspect
+    import textwrap
     import types
 
-    own_module = namespace.get("__name__", "__main__")
+    own_modules = (namespace.get("__name__", "__main__"), "__main__", "__student__")
     lines: list[str] = []
     own: list[str] = []
     aliases: list[str] = []
@@ -484,57 +555,221 @@ def source_of_namespace(namespace: Mapping[str, Any]) -> str:
             continue
         if not callable(value):
             continue
-        module = getattr(value, "__module__", None)
-        qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", "")
-        if module in (own_module, "__main__", "__student__"):
-            try:
-                found = inspect.getsource(value)
-            except (OSError, TypeError):
-                found = _class_source(value) if isinstance(value, type) else None
-            if found:
-                own.append(found)
+        texts = _sources_of(value, own_modules) if _is_own(value, own_modules) else []
+        if texts:
+            # the name the source defines, not ``__name__``, which the student's code can set
+            defined = _defined_name(texts[0]) if len(texts) == 1 else None
+            if defined == key:
+                own.append(texts[0])
+            elif defined is not None and namespace.get(defined) is value:
                 # ``softmax = my_softmax``: the graded name is an alias, which the policy must follow
-                # the name the source defines, not ``__name__``, which the student's code can set
-                defined = _defined_name(found)
-                if defined is not None and defined != key:
-                    aliases.append(f"{key} = {defined}")
-        elif isinstance(module, str) and isinstance(qualname, str) and qualname.isidentifier():
-            lines.append(f"from {module} import {qualname} as {key}")
-    return "\n".join(lines + list(dict.fromkeys(own)) + aliases)
+                own.append(texts[0])
+                aliases.append(f"{key} = {defined}")
+            else:
+                own.append(f"def {key}():\n" + "\n".join(textwrap.indent(t, "    ") for t in texts))
+        else:  # another module's object (or one only claiming to be ours: ``F.x.__module__ = "__main__"``)
+            found = _import_line(key, value, own_modules)
+            if found:
+                lines.append(found)
+    # ``from torch import *`` leaves only its names in the namespace: IPython's history (``_ih``) shows it
+    history = namespace.get("_ih")
+    stars = [s for cell in history if isinstance(cell, str) for s in _star_imports(cell)] if isinstance(history, list) else []
+    # each piece parsed alone: one that is not Python (a key or a module's ``__name__`` set to ``def``
+    # through ``globals()``) would make the whole source unparsable, and the policy read nothing
+    return "\n".join(p for p in dict.fromkeys(stars + lines + own + aliases) if _parses(p))
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1024)
+def _star_imports(cell: str) -> tuple[str, ...]:
+    """A cell's top-level ``from m import *`` lines (once per cell text: the kernel asks at every lookup)."""
+    if "*" not in cell:
+        return ()
+    try:
+        body = ast.parse(cell).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    return tuple(ast.unparse(n) for n in body if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names))
+
+
+def _import_line(key: str, value: Any, own_modules: tuple[str, ...]) -> str | None:
+    """``from M import N as key`` for another module's object. M: a Python function's globals' module,
+    a built-in's own module (both read-only; ``__module__`` can be set, ``F.x.__module__ = "__main__"``),
+    else its ``__module__``; N: its ``__qualname__``, else its ``__name__`` (``torch.softmax``'s
+    qualname is ``_VariableFunctionsClass.softmax``: left out, ``from torch import
+    _native_multi_head_attention as mha`` hid the call). Where the policy would refuse that path,
+    or the object claims to be the kernel's own, and a public module holds the very object under the
+    key or that name (``F.linear`` lives in ``torch._C._nn``, ``torch.linalg.norm`` is
+    ``torch._C._linalg.linalg_norm``), the public one: the kernel cannot tell which the cell named."""
+    import functools
+    import sys
+    import types
+
+    value = value.func if isinstance(value, functools.partial) else value  # what the partial calls
+    claimed = getattr(value, "__module__", None)
+    module = claimed
+    if isinstance(value, types.FunctionType):
+        module = value.__globals__.get("__name__")
+    elif isinstance(value, types.BuiltinFunctionType) and isinstance(value.__self__, types.ModuleType):
+        module = value.__self__.__name__
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", "")
+    if not (isinstance(name, str) and name.isidentifier()):  # ``f.<locals>.g``: not a name M holds
+        name = getattr(value, "__name__", None)
+        if not (isinstance(name, str) and name.isidentifier() and (getattr(sys.modules.get(str(module)), name, None) is value
+                                                                   or _check_qualified(f"{module}.{name}", (), False))):
+            return None
+    if not isinstance(module, str):
+        return None
+    if module in own_modules or _check_qualified(f"{module}.{name}", (), False) == "internals":
+        public = (claimed, "torch.nn.functional", "torch", "torch.nn", "torch.linalg", "torch.autograd",
+                  "torch.nn.init", "torch.special", "torch.fft")
+        module, name = next(((m, n) for m in public if isinstance(m, str) and m not in own_modules
+                             for n in (key, name) if not n.startswith("_") and getattr(sys.modules.get(m), n, None) is value
+                             and _check_qualified(f"{m}.{n}", (), False) != "internals"), (module, name))
+    if module in own_modules:
+        return None  # the kernel's own code whose source could not be read: left out
+    return f"from {module} import {name} as {key}"
+
+
+def _is_own(obj: Any, own_modules: tuple[str, ...]) -> bool:
+    """Whether ``obj`` is the kernel's own code or wraps it. A function's globals say so, whatever its
+    ``__module__``, which any code can set (``cheat.__module__ = "torch.nn.functional"``)."""
+    import functools
+    import types
+
+    if isinstance(obj, types.BuiltinFunctionType):  # C code, whatever ``__module__`` says
+        return False
+    if isinstance(obj, types.FunctionType):  # its globals (read-only) say so,
+        # or a library's wrapper of the kernel's function (``@torch.no_grad()`` copies ``__module__``)
+        return obj.__globals__.get("__name__") in own_modules or obj.__module__ in own_modules
+    if isinstance(obj, functools.partial):
+        return _is_own(obj.func, own_modules)
+    if isinstance(obj, types.MethodType):
+        return _is_own(obj.__func__, own_modules)
+    if isinstance(obj, type):
+        return obj.__module__ in own_modules or any(
+            _is_own(getattr(m, "__func__", m), own_modules) for m in list(vars(obj).values())
+            if isinstance(getattr(m, "__func__", m), types.FunctionType))
+    return getattr(obj, "__module__", None) in own_modules
+
+
+def _sources_of(value: Any, own_modules: tuple[str, ...]) -> list[str]:
+    """The texts of the kernel's own code that runs when ``value`` is called, the one defining it
+    first: a function's own code (``inspect.getsource`` follows ``__wrapped__``, which any code can
+    set), what it wraps, closes over or takes as a default (a decorator's wrapper, ``torch.no_grad()``'s
+    included), a partial's function, a method's function, a class's definitions, an instance's class.
+    Each dedented and parsed alone: a nested function's indented text, or one that is not Python by
+    itself, would make the joined source unparsable, and the policy would read nothing at all."""
+    import functools
+    import inspect
+    import textwrap
+    import types
+
+    texts: list[str] = []
+    todo: list[Any] = [value]
+    seen: set[int] = set()
+    while todo and len(seen) < 64:
+        obj = todo.pop(0)
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        found: list[str] = []
+        more: list[Any] = []
+        if isinstance(obj, functools.partial):
+            more = [obj.func, *obj.args, *obj.keywords.values()]
+        elif isinstance(obj, types.MethodType):
+            more = [obj.__func__]
+        elif isinstance(obj, types.FunctionType):
+            if obj.__globals__.get("__name__") in own_modules:  # not a library's wrapper around it
+                try:
+                    found = [inspect.getsource(obj.__code__)]  # the code that runs, not ``__wrapped__``
+                except (OSError, TypeError):
+                    pass
+            cells = [c.cell_contents for c in obj.__closure__ or () if _filled(c)]
+            more = [*cells, *(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values()]
+        elif isinstance(obj, type):
+            found, more = _class_sources(obj)
+            if not found:
+                try:  # a class whose module has a file; ``findsource``: ``getsource`` follows ``__wrapped__``
+                    lines, start = inspect.findsource(obj)
+                    found = ["".join(inspect.getblock(lines[start:]))]
+                except (OSError, TypeError):  # its bases: ``class Mine(_Base): pass`` still says something
+                    more += list(obj.__bases__)
+        elif callable(obj):
+            more = [type(obj)]  # an instance with ``__call__``
+        try:  # what it says it wraps (an instance's own ``__getattr__`` may raise anything)
+            wrapped = None if isinstance(obj, type) else getattr(obj, "__wrapped__", None)
+        except Exception:  # noqa: BLE001
+            wrapped = None
+        todo += [m for m in [*more, wrapped] if m is not None and _is_own(m, own_modules)]
+        texts += [t for t in map(textwrap.dedent, found) if t not in texts and _parses(t)]
+    return texts
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # a closure variable not yet assigned
+        return False
+    return True
 
 
 def _defined_name(source: str) -> str | None:
-    """The name a definition's source text binds (``def _mine`` -> ``_mine``), or None."""
+    """The name a definition's source text binds (``def _mine`` -> ``_mine``, ``f = lambda x: ...``
+    -> ``f``), or None."""
     import textwrap
 
     try:
         body = ast.parse(textwrap.dedent(source)).body
     except SyntaxError:
         return None
-    node = body[0] if body else None
+    node = body[0] if len(body) == 1 else None
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+            and isinstance(node.value, ast.Lambda):
+        return node.targets[0].id
     return node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
 
 
-def _class_source(cls: type) -> str | None:
-    """A class's source found through its methods' file (inspect cannot find a class whose module
-    is not in sys.modules, as with notebook definitions run by ``notebook.load_namespace``)."""
-    import ast as _ast
+def _class_sources(cls: type) -> tuple[list[str], list[Any]]:
+    """A class's source found through its methods' files (inspect cannot find a class whose module is
+    not in sys.modules, as with notebook definitions run by ``notebook.load_namespace``, and it takes
+    the first class of that name in a file, which need not be this one), decorators included: every
+    top-level class definition that holds one of its methods (one can come from an older definition,
+    or ``__name__`` be set to another), and the methods that come from none, read on their own."""
     import linecache
+    import types
 
-    for member in vars(cls).values():
-        code = getattr(getattr(member, "__func__", member), "__code__", None)
-        if code is None:
+    found: list[str] = []
+    loose: list[Any] = []
+    trees: dict[str, ast.Module] = {}
+    for member in list(vars(cls).values()):
+        func = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+        if not isinstance(func, types.FunctionType):
             continue
-        text_ = "".join(linecache.getlines(code.co_filename))
-        try:
-            tree = _ast.parse(text_)
-        except (SyntaxError, ValueError):
-            return None
-        for node in tree.body:
-            if isinstance(node, _ast.ClassDef) and node.name == cls.__name__ and \
-                    node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno):
-                return _ast.get_source_segment(text_, node)
-    return None
+        code = func.__code__
+        lines = linecache.getlines(code.co_filename)
+        if code.co_filename not in trees:
+            try:
+                trees[code.co_filename] = ast.parse("".join(lines))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                trees[code.co_filename] = ast.Module(body=[], type_ignores=[])
+        for node in trees[code.co_filename].body:
+            if isinstance(node, ast.ClassDef) and node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                text_ = "".join(lines[first - 1:node.end_lineno])
+                if text_ not in found:
+                    found.append(text_)
+                break
+        else:
+            loose.append(func)
+    return found, loose
 
 
 def source_of_cells(cells: list[dict[str, str]]) -> tuple[str, list[tuple[int, str]]]:

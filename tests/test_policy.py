@@ -486,3 +486,194 @@ def test_a_name_set_to_a_keyword_cannot_blank_the_kernels_policy(tmp_path):
     ast.parse(policy.source_of_namespace(namespace))  # still Python
     result = _grade(namespace, SDPA)
     assert result.score == 0 and any(g.forbidden for g in result.graders), [g.message for g in result.graders]
+
+
+# The kernel's source says what each name holds now. A definition of the SDPA's signature: the
+# forbidden call with the runtime spy muted (only the static policy can refuse it), or the student's own.
+_MUTED = """
+    with torch._C.DisableTorchFunction():
+        out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    """
+
+
+def _def(name: str, cheat: bool) -> str:
+    if cheat:
+        return _sdpa("", f"def {name}(q, k, v, mask=None):", _MUTED)[len(_HEAD):] + "\n"
+    fair = FAIR[FAIR.index(f"def {SDPA}("):]
+    return "\n" + fair.replace(f"def {SDPA}(", f"def {name}(", 1) + "\n"
+
+
+KERNEL_SOURCE = {
+    # a cell run again rebinds the name where it was; an older definition kept under a later name
+    # (IPython's output history ``_7``, ``first_try = ...``) came last in the kernel's source
+    "older_definition_under_a_later_name": _HEAD + _def(SDPA, False) + f"\n_7 = {SDPA}\n" + _def(SDPA, True),
+    # ``_h`` holds the first ``_impl``; the second one, defined later, is not what runs
+    "helper_bound_before_it_was_defined_again": _HEAD + "_h = None\n" + _def("_impl", True) + "\n_h = _impl\n"
+        + _def("_impl", False) + f"\ndef {SDPA}(q, k, v, mask=None):\n    return _h(q, k, v, mask)\n",
+    # inspect.getsource follows __wrapped__, which any code can set
+    "wrapped_set_by_hand": _HEAD + _def(SDPA, True) + _def("_plain", False) + f"\n{SDPA}.__wrapped__ = _plain\n",
+    "library_wrapper_told_it_wraps_another": _HEAD + _def("_cheat", True) + _def("_plain", False)
+        + f"\n{SDPA} = torch.no_grad()(_cheat)\n{SDPA}.__wrapped__ = _plain\n",
+    # a nested function's indented source once made the whole rebuilt source unparsable
+    "nested_function_blanks_the_source": _HEAD + "_blank = None\n" + _def(SDPA, True)
+        + "\ndef _make():\n    def inner(x):\n        return x\n    return inner\n\n_blank = _make()\n",
+    "module_named_a_keyword_blanks_the_source": "import types\n" + _HEAD + '_m = types.ModuleType("def")\n'
+        + _def(SDPA, True),
+    "closure_over_the_call": _HEAD + _def("_cheat", True)
+        + f"\ndef _wrap(f):\n    def run(*a):\n        return f(*a)\n    return run\n\n{SDPA} = _wrap(_cheat)\ndel _cheat\n",
+    "partial_of_the_call": "import functools\n" + _HEAD + _def("_cheat", True) + f"\n{SDPA} = functools.partial(_cheat)\ndel _cheat\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_SOURCE))
+def test_the_kernel_judges_the_definition_each_name_holds_now(tmp_path, name):
+    source = KERNEL_SOURCE[name]
+    namespace = _namespace(tmp_path, source)
+    ast.parse(policy.source_of_namespace(namespace))  # still Python
+    for student_kw in ({}, {"source": source}):  # read from the live namespace, and given as text
+        result = _grade(_namespace(tmp_path, source), SDPA, **student_kw)
+        assert result.score == 0 and any(g.forbidden for g in result.graders), (name, student_kw)
+
+
+def test_an_older_draft_in_the_kernel_costs_a_fixed_definition_nothing(tmp_path):
+    """The other way round: the draft that called the built-in is in IPython's output history, the
+    name now holds the student's own code; so do a decorator of the student's and a partial."""
+    drafted = _HEAD + _def(SDPA, True) + f"\n_7 = {SDPA}\n" + _def(SDPA, False)
+    result = _grade(_namespace(tmp_path, drafted), SDPA)
+    assert result.score == result.max_points, [g.message for g in result.graders if not g.passed]
+    decorated = "import functools\n" + _HEAD + textwrap.dedent('''
+        def _logged(fn):
+            @functools.wraps(fn)
+            def run(*a, **k):
+                return fn(*a, **k)
+            return run
+    ''') + _def("_mine", False).replace("def _mine(", "@_logged\ndef _mine(") + f"\n{SDPA} = functools.partial(_mine)\n"
+    for student_kw in ({}, {"source": decorated}):
+        result = _grade(_namespace(tmp_path, decorated), SDPA, **student_kw)
+        assert result.score == result.max_points, (student_kw, [g.message for g in result.graders if not g.passed])
+
+
+_FAIR_FFN = _FFN.replace("LINEAR2(self.dropout(RELU(LINEAR1(x))))",
+                         "F.linear(self.dropout(F.relu(F.linear(x, self.linear1.weight, self.linear1.bias))), "
+                         "self.linear2.weight, self.linear2.bias)")
+KERNEL_CLASSES = {
+    # __init__ from the older class: the class's source was found through it
+    "method_from_an_older_class": _FAIR_FFN.replace("super().__init__()", "nn.Module.__init__(self)")
+        + "\n_Old = FeedForward\n\nclass FeedForward(nn.Module):\n    __init__ = _Old.__init__\n\n"
+        + "    def forward(self, x):\n        return torch.ops.aten.relu(self.linear2(self.linear1(x)))\n",
+    # no method of its own: its source was left out, the policy read nothing for it
+    "no_method_of_its_own": _FAIR_FFN.replace("class FeedForward(nn.Module):", "class _Base(nn.Module):")
+        .replace("F.linear", "torch.ops.aten.linear") + "\n\nclass FeedForward(_Base):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_CLASSES))
+def test_the_kernel_judges_the_class_each_name_holds_now(tmp_path, name):
+    source = KERNEL_CLASSES[name]
+    for student_kw in ({}, {"source": source}):
+        result = _grade(_namespace(tmp_path, source), "feed_forward", **student_kw)
+        assert result.score == 0 and any("PyTorch's internals" in g.message for g in result.graders), (name, student_kw)
+
+
+def test_a_public_function_imported_by_name_is_fair_in_the_kernel(tmp_path):
+    """``F.linear`` lives in ``torch._C._nn``: imported by name, the kernel's source once said
+    ``from torch._C._nn import linear`` and refused a correct answer as PyTorch's internals."""
+    source = _FAIR_FFN.replace("import torch.nn.functional as F", "from torch.nn.functional import linear, relu") \
+        .replace("F.linear", "linear").replace("F.relu", "relu")
+    for student_kw in ({}, {"source": source}):
+        result = _grade(_namespace(tmp_path, source), "feed_forward", **student_kw)
+        assert result.score == result.max_points, (student_kw, [g.message for g in result.graders if not g.passed])
+
+
+_LAYER_NORM = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+    HEAD
+
+    class LayerNorm(nn.Module):
+        def __init__(self, d_model, eps=1e-05):
+            super().__init__()
+            self.eps = eps
+            self.weight = nn.Parameter(torch.ones(d_model))
+            self.bias = nn.Parameter(torch.zeros(d_model))
+
+        def forward(self, x):
+            return BODY
+''')
+_OWN_NORM = ("self.weight * (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, keepdim=True, unbiased=False)"
+             " + self.eps) + self.bias")
+
+
+def _layer_norm(head: str, body: str) -> str:
+    return _LAYER_NORM.replace("HEAD", head).replace("BODY", body)
+
+
+@pytest.mark.parametrize("head", ["from torch._refs import *\nfrom math import *", "from torch import *",
+                                  "from torch.nn.functional import *\nfrom numpy import *"])
+def test_a_star_import_from_torch_scores_zero(tmp_path, head):
+    """A bare name resolved through the last star import only: ``native_layer_norm`` after
+    ``from torch._refs import *`` and ``from math import *`` read as ``math.native_layer_norm``, and
+    the decomposition in torch._refs runs past the runtime spy (it scored 4/4)."""
+    source = _layer_norm(head, "native_layer_norm(x, list(x.shape[-1:]), self.weight, self.bias, self.eps)[0]"
+                         if "_refs" in head else _OWN_NORM)
+    found = policy.violations(source, "LayerNorm", registry.item("layer_norm").forbidden)
+    assert found and found[0].kind in ("star", "internals"), found
+    namespace = _namespace(tmp_path, source)
+    namespace["_ih"] = ["", source]  # IPython's history: the kernel's namespace holds only the names it bound
+    for student in (LocalStudent(namespace), LocalStudent(_namespace(tmp_path, source), source=source)):
+        [result] = run_items(student, ["layer_norm"])
+        assert result.score == 0 and any(g.forbidden for g in result.graders), [g.message for g in result.graders]
+        assert any("*`" in g.message for g in result.graders)  # `from torch import *`, `torch._refs.*`
+
+
+def test_a_star_import_from_math_is_fair(tmp_path):
+    source = _layer_norm("from math import *", "cos(0) * " + _OWN_NORM)  # math.cos
+    assert policy.violations(source, "LayerNorm", registry.item("layer_norm").forbidden) == []
+    namespace = _namespace(tmp_path, source)
+    namespace["_ih"] = ["", source]
+    result = _grade(namespace, "layer_norm")
+    assert result.score == result.max_points, [g.message for g in result.graders if not g.passed]
+
+
+@pytest.mark.parametrize("head, call", [
+    ("import torch._refs as R", "R.native_layer_norm(x, list(x.shape[-1:]), self.weight, self.bias, self.eps)[0]"),
+    ("", "torch._VF.native_layer_norm(x, x.shape[-1:], self.weight, self.bias, self.eps)[0]"),
+    ("from torch import _VF", "_VF.native_layer_norm(x, x.shape[-1:], self.weight, self.bias, self.eps)[0]"),
+    ("import torch.nn.functional as F", "F.torch._refs.native_layer_norm(x, list(x.shape[-1:]), self.weight, self.bias, self.eps)[0]"),
+    ("", "torch.native_layer_norm(x, x.shape[-1:], self.weight, self.bias, self.eps)[0]"),
+])
+def test_pytorch_private_modules_computing_the_built_in_score_zero(tmp_path, head, call):
+    """torch._VF, torch._refs, torch._decomp, torch._prims and the private kernels right under torch
+    compute the forbidden built-ins under other names (torch._refs past the runtime spy too)."""
+    source = _layer_norm(head, call)
+    found = policy.violations(source, "LayerNorm", registry.item("layer_norm").forbidden)
+    assert found and {v.kind for v in found} <= {"internals", "forbidden"}, found
+    for student_kw in ({}, {"source": source}):
+        result = _grade(_namespace(tmp_path, source), "layer_norm", **student_kw)
+        assert result.score == 0 and any(g.forbidden for g in result.graders), (student_kw, [g.message for g in result.graders])
+
+
+def test_every_private_name_under_torch_counts_and_the_public_api_does_not():
+    mha = registry.item("multi_head_attention").forbidden
+    for spelling in ("torch._native_multi_head_attention", "torch._scaled_dot_product_attention_math",
+                     "torch._decomp.decompositions.scaled_dot_product_flash_attention_for_cpu", "torch._prims.div"):
+        source = f"import torch\n\ndef attend(q, k, v):\n    return {spelling}(q, k, v)\n"
+        assert [v.kind for v in policy.violations(source, "attend", mha)][:1] == ["internals"], spelling
+    fair = ("import torch\nimport torch.nn.functional as F\n\ndef attend(q, k, v):\n"
+            "    assert torch.__version__\n    return F.layer_norm(torch.softmax(q @ k.T, -1) @ v, v.shape[-1:])\n")
+    assert policy.violations(fair, "attend", mha) == []
+
+
+def test_a_built_in_claiming_to_be_the_kernels_own_is_judged_as_what_it_is(tmp_path, monkeypatch):
+    """A built-in's ``__module__`` can be set: ``F.scaled_dot_product_attention`` claiming ``__main__``
+    was taken for the kernel's own code, whose source could not be read, and left out."""
+    import torch.nn.functional as F
+
+    source = _HEAD + "\nattend = F.scaled_dot_product_attention\n" + _sdpa(
+        "", f"def {SDPA}(q, k, v, mask=None):",
+        "with torch.DisableTorchFunction():\n    out = attend(q, k, v, attn_mask=mask)")[len(_HEAD):]
+    namespace = _namespace(tmp_path, source)
+    monkeypatch.setattr(F.scaled_dot_product_attention, "__module__", "__main__")
+    assert "import scaled_dot_product_attention as attend" in policy.source_of_namespace(namespace)
+    result = _grade(namespace, SDPA)
+    assert result.score == 0 and any(g.forbidden for g in result.graders), [g.message for g in result.graders]
