@@ -83,3 +83,19 @@ def test_the_export_says_when_a_later_stage_carries_answers_to_an_earlier_one() 
     assert export.answered_by_later_stages(repo, [s01, s04]) == ([s01], [s04])
     assert export.answered_by_later_stages(repo, [s01, s02]) is None  # no trusted code ships
     assert export.answered_by_later_stages(repo, [s07]) is None  # one stage at a time: nothing earlier
+
+
+def test_a_students_copy_offers_only_the_commands_it_holds(monkeypatch, capsys) -> None:
+    """Without autograder/instructor/ (as in the export), the instructor's commands are not offered."""
+    import sys
+
+    from autograder import __main__ as cli
+
+    monkeypatch.setitem(sys.modules, "autograder.instructor", None)  # as if the folder were not there
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "{grade,merge}" in capsys.readouterr().out
+    monkeypatch.undo()
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "release" in capsys.readouterr().out  # the instructor's checkout offers them

@@ -481,7 +481,7 @@ def main(args) -> int:
         print("Workflow .github/workflows/grade.yml passes actionlint.")
     early = answered_by_later_stages(report.dest, report.stages)
     if early:
-        print(f"Note: {', '.join(early[1])} carry trusted building blocks (autograder/graders/blocks.py, "
+        print(f"Note: {', '.join(early[1])} {'carries' if len(early[1]) == 1 else 'carry'} trusted building blocks (autograder/graders/blocks.py, "
               f"training_oracles.py) that may compute parts of {', '.join(early[0])}. They run through PyTorch's "
               "internals, which every item refuses, and the answer scan passed; still, one who edits a copy "
               "has an answer: hand stages out one at a time (--stage), each when the one before it is due.")
