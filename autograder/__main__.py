@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from types import ModuleType
 
@@ -45,7 +46,8 @@ def _instructor_module(name: str) -> ModuleType | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    instructor = _instructor_module("course") is not None  # False in a student's copy of the package
+    # False in a student's copy of the package; found, not imported (nbconvert alone takes 2 s)
+    instructor = importlib.util.find_spec(f"{__package__ or 'autograder'}.instructor") is not None
     if argv[:1] == ["translations"] and instructor:
         return _instructor_module("bilingual").main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     grade_arguments(sub.add_parser("grade", help="hardened grading: student code sandboxed, scores computed outside it"))
     merge_arguments(sub.add_parser("merge", help="merge the --out folders of grading shards into one class"))
     if instructor:
-        _instructor_parsers(sub)
+        _instructor_parsers(sub, argv[:1])
     args = parser.parse_args(argv)
 
     if args.command == "grade":
@@ -70,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     return _run_instructor_command(args)
 
 
-def _instructor_parsers(sub: argparse._SubParsersAction) -> None:
-    """The commands of autograder/instructor/ (absent from a student's copy, where they are not offered)."""
+def _instructor_parsers(sub: argparse._SubParsersAction, command: list[str]) -> None:
+    """The commands of autograder/instructor/ (absent from a student's copy, where they are not offered).
+    Only the chosen command's module is imported for its arguments; the others give their help line."""
     rel = sub.add_parser("release", help="regenerate assignments/ (English) and assignments_es/ (Spanish) from solutions/ (nbgrader generate_assignment)")
     rel.add_argument("--check", action="store_true", help="only report whether the releases are up to date")
     demo = sub.add_parser("demo", help="release, grade the bundled example class (hardened), autograde stage 01 with nbgrader (--full: every stage)")
@@ -96,7 +99,9 @@ def _instructor_parsers(sub: argparse._SubParsersAction) -> None:
     rec = sub.add_parser("record-expected", help="record the public checks' expected values (the export ships them as data)")
     rec.add_argument("--stage", action="append", metavar="ID", help="record only this stage (repeatable; default: all that need it)")
     for name, (module, help_text) in AFTER_GRADING.items():
-        _instructor_module(module).add_arguments(sub.add_parser(name, help=help_text))
+        parser = sub.add_parser(name, help=help_text)
+        if command == [name]:
+            _instructor_module(module).add_arguments(parser)
 
 
 def _run_instructor_command(args: argparse.Namespace) -> int:
