@@ -112,10 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                     if reached else "BLEU 90 not reached"))
 
     if (REPO / "benchmarks" / "kv_cache.py").is_file():
-        ok, out, took = _run("stage 08: KV-cache decoding on CUDA", [PY, "benchmarks/kv_cache.py", "--device", "cuda"],
-                             0.15 * budget)
-        speed = re.findall(r"[\d.]+\s*x", out)
-        results.append(("KV cache on CUDA", ok, f"speed-up {speed[-1]}" if speed else f"{took:.0f} s"))
+        ok, out, took = _run("stage 08: KV-cache decoding on CUDA",
+                             [PY, "benchmarks/kv_cache.py", "--device", "cuda", "--threads", "1"], 0.15 * budget)
+        speed = re.findall(r"speed-up ([\d.]+x)", out)
+        results.append(("KV cache on CUDA", ok, f"speed-up {', '.join(speed)} (the sizes in kv_cache.py)"
+                        if speed else f"{took:.0f} s"))
 
     left = max(30.0, budget - (time.perf_counter() - start))
     ok, out, took = _hardened_on_gpu(left)

@@ -1,11 +1,16 @@
 """KV-cache decoding against full recompute for stage 08's reference GPT (goal: >= 5x on CPU at 256 tokens).
 
-    python benchmarks/kv_cache.py [--tokens 256] [--threads 2] [--device cuda]
+    python benchmarks/kv_cache.py [--tokens 256] [--threads 1,2] [--repeat 3] [--device cuda]
 
 Generates greedily from a one-token prompt twice: with the cache (the prompt once, then one token per
 call, as ``sample`` does) and recomputing the whole prefix at every step. Checks that both produce the
-same tokens, and prints the times and the speed-up. The model is the reference notebook's GPT
-(solutions/08_decoder_only) on trusted stage 03-06 blocks, in two sizes.
+same tokens, and prints the times (the fastest of --repeat runs) and the speed-up. The model is the
+reference notebook's GPT (solutions/08_decoder_only) on trusted stage 03-06 blocks, in three sizes.
+
+A decoding step with the cache costs a few dozen small PyTorch calls per block whatever the prefix
+length, so on a small model the per-call overhead (about 0.25 ms per block and token on one core) is
+the floor, and a second thread only adds synchronisation to those calls while it speeds up the
+recompute: the speed-up grows with the model and is largest on one thread.
 """
 
 from __future__ import annotations
@@ -43,30 +48,44 @@ def generate(model, n, cached):
     return x
 
 
+SIZES = ((64, 2), (128, 4), (256, 6))  # (d_model, blocks): the notebook's demo size, then GPT-like ones
+GOAL = 5.0
+
+
+def decode_seconds(model, tokens, cached, repeat, device):
+    """The fastest of ``repeat`` greedy decodes of ``tokens`` tokens (what the code costs, not the machine's noise)."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = generate(model, tokens, cached)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", default="1,2", help="torch threads, a comma-separated list (default 1,2)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each decode; the fastest is printed")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (make gpu-check)")
     args = parser.parse_args()
     device = torch.device(args.device)
-    torch.set_num_threads(args.threads)
     GPT = reference_gpt()
-    for d, layers in ((64, 2), (128, 4)):
-        torch.manual_seed(0)
-        model = GPT(204, d, 4, layers, 4 * d, max_len=args.tokens + 1, dropout=0.0).eval().to(device)
-        generate(model, 8, True)  # warm-up
-        times = {}
-        for cached in (True, False):
-            start = time.perf_counter()
-            out = generate(model, args.tokens, cached)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            times[cached] = (time.perf_counter() - start, out)
-        same = torch.equal(times[True][1], times[False][1])
-        print(f"{device.type}: d_model {d}, {layers} blocks, {args.tokens} new tokens: cache {times[True][0]:.2f} s, "
-              f"full recompute {times[False][0]:.2f} s, speed-up {times[False][0] / times[True][0]:.1f}x "
-              f"(same tokens: {same})")
+    for threads in (int(t) for t in args.threads.split(",")):
+        torch.set_num_threads(threads)
+        for d, layers in SIZES:
+            torch.manual_seed(0)
+            model = GPT(204, d, 4, layers, 4 * d, max_len=args.tokens + 1, dropout=0.0).eval().to(device)
+            generate(model, 8, True)  # warm-up
+            cache_s, with_cache = decode_seconds(model, args.tokens, True, args.repeat, device)
+            full_s, recomputed = decode_seconds(model, args.tokens, False, args.repeat, device)
+            speed_up = full_s / cache_s
+            print(f"{device.type}, {threads} thread(s): d_model {d}, {layers} blocks, {args.tokens} new tokens: "
+                  f"cache {cache_s:.2f} s ({1000 * cache_s / args.tokens:.2f} ms/token), full recompute {full_s:.2f} s, "
+                  f"speed-up {speed_up:.1f}x ({'meets' if speed_up >= GOAL else 'below'} the {GOAL:g}x goal; "
+                  f"same tokens: {torch.equal(with_cache, recomputed)})")
     return 0
 
 
