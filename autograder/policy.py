@@ -159,6 +159,9 @@ class _Module:
         # reads when it runs (``_h = _impl``) is the binding before it, which a later cell may replace
         self.history: dict[str, list[tuple[int, ast.AST]]] = {}
         self.index: dict[int, int] = {}
+        # each node's subtree and parent map, once: every item and grader asks about the same definitions
+        self._walked: dict[int, tuple[ast.AST, tuple[ast.AST, ...]]] = {}
+        self._parents: dict[int, tuple[ast.AST, dict[int, ast.AST]]] = {}
         for i, node in enumerate(tree.body):  # the last binding of a name wins, as it does when the cells run
             self.index[id(node)] = i
             self._bind(node, None)
@@ -211,6 +214,20 @@ class _Module:
                         self.defs[name] = node
                         self.aliases.pop(name, None)
 
+    def walk(self, node: ast.AST) -> tuple[ast.AST, ...]:
+        """``ast.walk(node)`` of a node of this module's tree, remembered (the node is kept with it, so its id stays its own)."""
+        kept = self._walked.get(id(node))
+        if kept is None or kept[0] is not node:
+            kept = self._walked[id(node)] = (node, tuple(ast.walk(node)))
+        return kept[1]
+
+    def parents(self, node: ast.AST) -> dict[int, ast.AST]:
+        """id(child) -> parent, for every node under ``node``."""
+        kept = self._parents.get(id(node))
+        if kept is None or kept[0] is not node:
+            kept = self._parents[id(node)] = (node, {id(c): n for n in self.walk(node) for c in ast.iter_child_nodes(n)})
+        return kept[1]
+
     def reachable(self, name: str, exclude: frozenset[str] = frozenset()) -> list[ast.AST]:
         """The definition of ``name`` and every module-level definition it names, transitively
         (``exclude``: names the grader swaps for trusted blocks during the call: never run)."""
@@ -222,7 +239,7 @@ class _Module:
             if n in seen or node is None:
                 continue
             seen[n] = node
-            todo += [x.id for x in ast.walk(node) if isinstance(x, ast.Name)]
+            todo += [x.id for x in self.walk(node) if isinstance(x, ast.Name)]
             todo += self._read_when_run(node, exclude)
             for m in self.mutations.get(n, ()):
                 todo.append((f"{n}#{id(m)}", m))
@@ -381,6 +398,7 @@ def _star_refused(module: str) -> bool:
     return _under(module, "torch") or any(_under(m, module) for m in refused)
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of its strings, asked for every name of every graded definition
 def _check_qualified(qualified: str, forbidden: tuple[str, ...], dynamic: bool) -> str | None:
     for f in forbidden:  # the full name, or the same built-in reached through torch's C modules
         tail = f.rsplit(".", 1)[-1]  # ``native_``: the kernel behind it, public too (``torch.native_layer_norm``)
@@ -435,15 +453,15 @@ def _violations(source: str, graded: str, forbidden: tuple[str, ...],
     # An optional import (``try: import scipy`` ``except ImportError: ...``) of a package the grading
     # environment lacks is not a hidden local module: the sandbox worker never imports from the
     # submission's folder, so it fails there as in a kernel without the package, and the fallback runs.
-    optional = {id(n) for top in tops for t in ast.walk(top) if isinstance(t, ast.Try) and _catches_import_error(t)
-                for stmt in t.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))}
+    optional = {id(n) for top in tops for t in module.walk(top) if isinstance(t, ast.Try) and _catches_import_error(t)
+                for stmt in t.body for n in module.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))}
 
     for top in tops:
         if isinstance(top, (ast.Import, ast.ImportFrom)):
             check_import(top)
             continue
-        parent = {id(child): node for node in ast.walk(top) for child in ast.iter_child_nodes(node)}
-        for node in ast.walk(top):
+        parent = module.parents(top)
+        for node in module.walk(top):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 up = parent.get(id(node))
                 q = module.qualified(node)
@@ -465,7 +483,7 @@ def _violations(source: str, graded: str, forbidden: tuple[str, ...],
                         for kw in node.keywords:
                             if kw.arg == keyword and not (isinstance(kw.value, ast.Constant) and kw.value.value is not unsafe):
                                 add("reflection", node, f"{q}({keyword}={ast.unparse(kw.value)})")
-        for node in ast.walk(top):
+        for node in module.walk(top):
             if isinstance(node, (ast.Import, ast.ImportFrom)):  # an import inside the function: the same rules
                 check_import(node)
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
