@@ -762,6 +762,7 @@ def _filled(cell: Any) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1024)  # asked for each definition at every check; the text decides it
 def _defined_name(source: str) -> str | None:
     """The name a definition's source text binds (``def _mine`` -> ``_mine``, ``f = lambda x: ...``
     -> ``f``), or None."""
@@ -776,6 +777,15 @@ def _defined_name(source: str) -> str | None:
             and isinstance(node.value, ast.Lambda):
         return node.targets[0].id
     return node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_text(text: str) -> ast.Module:
+    """A cell's or file's text parsed once (every check of a kernel reads the classes again); unreadable: empty."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ast.Module(body=[], type_ignores=[])
 
 
 def _class_sources(cls: type) -> tuple[list[str], list[Any]]:
@@ -797,10 +807,7 @@ def _class_sources(cls: type) -> tuple[list[str], list[Any]]:
         code = func.__code__
         lines = linecache.getlines(code.co_filename)
         if code.co_filename not in trees:
-            try:
-                trees[code.co_filename] = ast.parse("".join(lines))
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                trees[code.co_filename] = ast.Module(body=[], type_ignores=[])
+            trees[code.co_filename] = _parsed_text("".join(lines))
         for node in trees[code.co_filename].body:
             if isinstance(node, ast.ClassDef) and node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
