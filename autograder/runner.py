@@ -197,6 +197,9 @@ def run_items(student: Any, item_ids: Iterable[str], *, hidden: bool = False) ->
         # These two run gc.collect() twice per session: 0.4 s in a kernel holding torch and matplotlib.
         "-p", "no:unraisableexception",
         "-p", "no:threadexception",
+        # No grader reads log records; capturing them added and removed a handler on every logger
+        # for every setup, call and teardown of every grader (a tenth of a stage-06 grading).
+        "-p", "no:logging",
         "--noconftest",
         "--assert=plain",
         "--import-mode=importlib",

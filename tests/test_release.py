@@ -23,3 +23,14 @@ def test_release_holds_no_solution_code():
             assert "BEGIN SOLUTION" not in cell["source"] and "BEGIN HIDDEN" not in cell["source"], nb
             if nbgrader_meta(cell).get("solution"):
                 assert "raise NotImplementedError()" in cell["source"], nb
+
+
+def test_one_nbgrader_run_generates_a_set_of_stages_and_only_that_set():
+    from autograder.instructor.course import _glob_of
+
+    present = ["01_dot_product_attention", "02_qkv_projections", "03_scaling_and_masking", "10_more", "13_later"]
+    assert _glob_of(present, present) == "*"
+    assert _glob_of(["01_dot_product_attention", "03_scaling_and_masking"], present) == "[0][13]_*"
+    # 01 and 13 would make [01][13]_*, which matches 03, 11 and 13 as well: one run per stage instead
+    assert _glob_of(["01_dot_product_attention", "13_later"], present) is None
+    assert _glob_of(["not_numbered"], present) is None
