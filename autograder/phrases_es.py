@@ -319,6 +319,7 @@ PHRASES_ES: dict[str, str] = {
         "un prompt de 4 y luego 6 tokens de uno en uno, hasta max_len = 10 (3 bloques)",
     "lm_loss of float32 logits with pad_id = 5": "lm_loss de logits float32 con pad_id = 5",
     "top_k=3 and top_p=0.7": "top_k=3 y top_p=0.7",
+    "top_k=3 and top_p=0.52": "top_k=3 y top_p=0.52",
     "the frequencies of 6,000 draws at temperature 2": "las frecuencias de 6000 muestras a temperatura 2",
     # --- autograder/graders/public/test_09_encoder_only.py ------------------------------------
     # (also: "the logits", "the saved tensor `{k}`", listed above)

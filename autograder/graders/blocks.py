@@ -460,7 +460,9 @@ class BigramModel(nn.Module):
 
     def __init__(self, table, training=True):
         super().__init__()
-        self.register_buffer("table", torch.as_tensor(table, dtype=torch.float32))
+        # a parameter (frozen), not a buffer: a sampler may ask the model for its device or dtype with
+        # next(model.parameters()), as it can of any GPT
+        self.table = nn.Parameter(torch.as_tensor(table, dtype=torch.float32), requires_grad=False)
         self.calls = []
         super().train(training)
 

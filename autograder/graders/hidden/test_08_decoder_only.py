@@ -125,18 +125,21 @@ TABLE = [[0.5, 2.0, 1.5, -1.0, 0.0], [1.0, 0.0, 0.2, 2.5, 0.9], [0.3, 0.1, 0.2, 
 
 @grader("sample", "sample.top_p")
 def test_sample_top_k_and_top_p(student):
-    # top_k=3 keeps {1, 2, 0}; renormalized, top_p=0.7 keeps 1 and 2 (2 crosses 0.7)
-    model = student.trusted_object(blocks.BigramModel, TABLE, False)
-    gen = student.trusted_object(blocks._seeded_generator, 11)
-    got = student.function("sample")(model, torch.zeros(1500, 1, dtype=torch.long), 1, top_k=3, top_p=0.7,
-                                     generator=gen)
+    # top_k=3 keeps {1, 2, 0}: renormalized over those three, 0.55, 0.33, 0.12. top_p=0.7 keeps 1 and 2 (2 crosses
+    # 0.7); top_p=0.52 keeps 1 alone, where the probabilities of all five tokens (0.50 for token 1: no
+    # renormalization, or top-p before top-k) would keep 1 and 2
     logits = torch.tensor(TABLE[0], dtype=torch.float64)
     kept = logits.masked_fill(logits < logits.topk(3).values[-1], float("-inf"))
-    want = o.top_p_support(kept.softmax(-1), 0.7)
-    support = torch.zeros(SV, dtype=torch.bool).index_fill(0, got[:, -1].long().unique(), True)
-    if not torch.equal(support, want):
-        raise fail("fail.sample_support", what=phrase("top_k=3 and top_p=0.7"), got=str(support.nonzero().flatten().tolist()),
-                   expected=str(want.nonzero().flatten().tolist()), hint="hint.sample_filters")
+    for seed, top_p, what in ((11, 0.7, phrase("top_k=3 and top_p=0.7")), (13, 0.52, phrase("top_k=3 and top_p=0.52"))):
+        model = student.trusted_object(blocks.BigramModel, TABLE, False)
+        gen = student.trusted_object(blocks._seeded_generator, seed)
+        got = student.function("sample")(model, torch.zeros(1500, 1, dtype=torch.long), 1, top_k=3, top_p=top_p,
+                                         generator=gen)
+        want = o.top_p_support(kept.softmax(-1), top_p)
+        support = torch.zeros(SV, dtype=torch.bool).index_fill(0, got[:, -1].long().unique(), True)
+        if not torch.equal(support, want):
+            raise fail("fail.sample_support", what=what, got=str(support.nonzero().flatten().tolist()),
+                       expected=str(want.nonzero().flatten().tolist()), hint="hint.sample_order")
 
 
 @grader("sample", "sample.temperature")

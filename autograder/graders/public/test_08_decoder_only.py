@@ -27,6 +27,7 @@ from autograder.graders.module_checks import (
     TORCH,
     changed,
     expect_dropout,
+    expect_dropout_inside,
     expect_parameters,
     expect_raises,
     expect_submodules,
@@ -146,8 +147,25 @@ def test_csa_dropout(student):
         load(m, state)
         return m
 
-    expect_dropout(build, lambda m: _pair(m(x), "forward(x)")[0], o.causal_attention(state, x, H)[0],
-                   "CausalSelfAttention")
+    out = lambda m: _pair(m(x), "forward(x)")[0]  # noqa: E731
+    expect_dropout(build, out, o.causal_attention(state, x, H)[0], "CausalSelfAttention")
+    # w_o's weight zeroed: the output is w_o's bias whatever dropout does to the weights; dropout after w_o shows
+    m = build(0.5)
+    load(m, {**state, "w_o.weight": torch.zeros(D, D, dtype=DT)})
+    expect_dropout_inside(m, out, state["w_o.bias"], "CausalSelfAttention",
+                          phrase("on the attention weights, before they weigh v"))
+    # w_v's weight zeroed (every value is w_v's bias) and w_o the identity: dropout on the weights scales each
+    # head's part of that bias as a whole (the dropped weights' share); dropout on v drops single entries of it
+    m = build(0.5)
+    load(m, {**state, "w_v.weight": torch.zeros(D, D, dtype=DT), "w_o.weight": torch.eye(D, dtype=DT),
+             "w_o.bias": torch.zeros(D, dtype=DT)})
+    m.train()
+    torch.manual_seed(0)
+    heads = out(m).reshape(B, T, H, DK)
+    bias = state["w_v.bias"].reshape(H, DK)
+    share = (heads * bias).sum(-1, keepdim=True) / (bias * bias).sum(-1, keepdim=True)
+    if changed(heads, share * bias, atol=1e-9):
+        raise fail("fail.csa_dropout_place", hint="hint.csa_dropout")
 
 
 # --- MLP -------------------------------------------------------------------------------------------
@@ -250,7 +268,19 @@ def test_block_dropout(student):
         load(m, state)
         return m
 
-    expect_dropout(build, lambda m: _pair(m(x), "forward(x)")[0], o.block_reference(state, x, H), "GPTBlock")
+    out = lambda m: _pair(m(x), "forward(x)")[0]  # noqa: E731
+    expect_dropout(build, out, o.block_reference(state, x, H), "GPTBlock")
+    # the attention's w_o weight and the MLP's linear2 zeroed: the attention branch adds w_o's bias, the MLP 0, so
+    # with dropout 0.5 on the branch every entry of y - x is 0 or 2 * bias, and some are 0
+    m = build(0.5)
+    load(m, {**state, "attn.w_o.weight": torch.zeros(D, D, dtype=DT), "mlp.linear2.weight": torch.zeros(D, FF, dtype=DT),
+             "mlp.linear2.bias": torch.zeros(D, dtype=DT)})
+    m.train()
+    torch.manual_seed(0)
+    added, bias = out(m) - x, state["attn.w_o.bias"].expand(B, T, D)
+    on_branch = ((added.abs() < 1e-9) | ((added - 2 * bias).abs() < 1e-9)).all() and changed(added, bias)
+    if not on_branch:
+        raise fail("fail.block_dropout_place", hint="hint.block")
 
 
 # --- GPT -----------------------------------------------------------------------------------------------
@@ -349,7 +379,26 @@ def test_gpt_dropout(student):
         load(m, {**state, "head.weight": state["tok_emb.weight"]})
         return m
 
-    expect_dropout(build, lambda m: _pair(m(idx), "forward(idx)")[0], o.gpt_reference(state, idx, H, N), "GPT")
+    out = lambda m: _pair(m(idx), "forward(idx)")[0]  # noqa: E731
+    expect_dropout(build, out, o.gpt_reference(state, idx, H, N), "GPT")
+    # every block made the identity (the attention's w_o and the MLP's linear2 zeroed, so even their own dropout
+    # adds 0): only GPT's own drop can make training mode differ; then ln_f's weight zeroed too (ln_f outputs its
+    # bias whatever comes in): a drop on the embeddings no longer shows, one after ln_f does
+    quiet = {**state, "head.weight": state["tok_emb.weight"]}
+    for i in range(N):
+        for name, shape in ((f"blocks.{i}.attn.w_o.weight", (D, D)), (f"blocks.{i}.attn.w_o.bias", (D,)),
+                            (f"blocks.{i}.mlp.linear2.weight", (D, FF)), (f"blocks.{i}.mlp.linear2.bias", (D,))):
+            quiet[name] = torch.zeros(shape, dtype=DT)
+    for weights, must_change, key in ((quiet, True, "fail.gpt_dropout_missing"),
+                                      ({**quiet, "ln_f.weight": torch.zeros(D, dtype=DT)}, False, "fail.gpt_dropout_place")):
+        m = build(0.5)
+        load(m, weights)
+        m.eval()
+        calm = out(m)
+        m.train()
+        torch.manual_seed(0)
+        if changed(out(m), calm) != must_change:
+            raise fail(key, hint="hint.gpt_forward")
 
 
 # --- lm_loss ------------------------------------------------------------------------------------------
@@ -373,9 +422,11 @@ def test_lm_loss_oracle(student):
 @grader("lm_loss", "lmloss.no_pad")
 def test_lm_loss_no_pad(student):
     logits, idx = _loss_inputs(862, pad_rows=())
+    idx[0, 3] = idx[1, 1] = idx[2, 2] = idx[2, 5] = 0  # a token 0 is an ordinary target when pad_id is None
     got = student.function("lm_loss")(logits, idx)
     expect_array(got, o.lm_loss(logits, idx), phrase("lm_loss(logits, idx) with pad_id=None (every target counts)"), **TORCH,
-                 hint="hint.lm_loss", diagnoses={"why.loss_not_shifted": lambda: o.lm_loss(logits, idx, shifted=False)})
+                 hint="hint.lm_loss", diagnoses={"why.loss_not_shifted": lambda: o.lm_loss(logits, idx, shifted=False),
+                                                 "why.loss_none_pad": lambda: o.lm_loss(logits, idx, 0)})
 
 
 @grader("lm_loss", "lmloss.shift")
@@ -430,13 +481,17 @@ def _shown(mask):
 @grader("sample", "sample.greedy", weight=2)
 def test_sample_greedy(student):
     prompt = torch.tensor([[3, 0], [5, 2], [1, 4]])
-    got = _sample(student, _bigram(student), prompt, 5, temperature=0)
+    model = _bigram(student, training=False)
+    got = _sample(student, model, prompt, 5, temperature=0)
     want = [list(r) for r in prompt.tolist()]
     for row in want:
         for _ in range(5):
             row.append(int(TABLE[row[-1]].argmax()))
     expect_array(got, torch.tensor(want), phrase("the tokens of temperature=0 (greedy: the argmax at every step)"),
                  **TORCH, hint="hint.sample_greedy")
+    modes = [c["training"] for c in model.read(readers.calls_of) if c.get("event") == "mode"]
+    if modes and modes[-1]:
+        raise fail("fail.sample_mode_left_train", hint="hint.sample_cache")
 
 
 @grader("sample", "sample.cache")
@@ -477,6 +532,13 @@ def test_sample_top_p(student):
         why = "why.top_p_drops_crossing" if torch.equal(_support(got), o.top_p_support(probs, 0.6, keep_crossing=False)) else None
         raise fail("fail.sample_support", what="top_p=0.6", got=_shown(_support(got)), expected=_shown(want),
                    hint="hint.sample_filters", why=why)
+    # at temperature 0.5 the first token alone holds 0.74: the nucleus is taken after the temperature
+    hot = (TABLE[0].double() / 0.5).softmax(-1)
+    got = _draws(student, 0, 1500, seed=5, top_p=0.6, temperature=0.5)
+    want = o.top_p_support(hot, 0.6)
+    if not torch.equal(_support(got), want):
+        raise fail("fail.sample_support", what="top_p=0.6, temperature=0.5", got=_shown(_support(got)),
+                   expected=_shown(want), hint="hint.sample_order")
 
 
 def _frequencies(tokens):
@@ -486,7 +548,12 @@ def _frequencies(tokens):
 @grader("sample", "sample.temperature", weight=2)
 def test_sample_temperature(student):
     # 6,000 seeded draws: each frequency is within 0.03 of its probability by more than 5 standard deviations
-    got = _frequencies(_draws(student, 2, 6000, seed=4, temperature=0.5))
+    draws = _draws(student, 2, 6000, seed=4, temperature=0.5)
+    if not torch.equal(_draws(student, 2, 6000, seed=4, temperature=0.5), draws):
+        raise fail("fail.sample_not_seeded", hint="hint.sample_temperature")
+    if torch.equal(_draws(student, 2, 6000, seed=40, temperature=0.5), draws):
+        raise fail("fail.sample_seed_ignored", hint="hint.sample_temperature")
+    got = _frequencies(draws)
     want = (TABLE[2].double() / 0.5).softmax(-1)
     after = TABLE[2].double().softmax(-1)
     expect_array(got, want, phrase("the frequencies of 6,000 draws at temperature 0.5 (against softmax(logits / 0.5))"),
