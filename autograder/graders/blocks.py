@@ -380,6 +380,12 @@ def _embedding_weight(embedding):
     return embedding.weight.detach().clone()
 
 
+def _rebind_embedding_weight(embedding, table):
+    """The table's parameter given new data (a new tensor, not copied into the old one): a head tied to that
+    parameter sees it, a parameter of its own that only shared the old storage does not."""
+    embedding.weight.data = torch.as_tensor(table, dtype=embedding.weight.dtype).clone()
+
+
 # --- stage 08 -----------------------------------------------------------------------------------
 
 

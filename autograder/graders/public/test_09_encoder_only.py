@@ -31,6 +31,7 @@ from autograder.graders.module_checks import (
     TORCH,
     changed,
     expect_dropout,
+    expect_dropout_inside,
     expect_parameters,
     expect_submodules,
     load,
@@ -321,6 +322,13 @@ def test_mask_80_10_10(student):
     # a random word equals the original one time in 26: that counts as kept
     _expect_count(int(replaced.sum()), n, 0.1 * (1 - 1 / words), phrase("the chosen positions that got a random word"))
     _expect_count(n - masked - int(replaced.sum()), n, 0.1 + 0.1 / words, phrase("the chosen positions left unchanged"))
+    # every ordinary word can be the random one: at prob = 1.0 about 600 positions get a random word, each word about
+    # 23 times (one word missing by chance: less than 1e-9)
+    inputs, labels = _mask(student, tokens, 1.0, 944)
+    replaced = (labels != b.IGNORE) & (inputs != MASK_ID) & (inputs != tokens)
+    missing = sorted(set(range(len(SPECIALS), MASK_V)) - set(inputs[replaced].tolist()))
+    if missing:
+        raise fail("fail.mask_random_words", n=len(missing), words=words, ids=missing, hint="hint.mask_split")
 
 
 @grader("mask_tokens", "mask.seeded")
@@ -377,6 +385,13 @@ def test_mlm_tied(student):
     if changed(emb.read(blocks._embedding_weight), new["decoder.weight"]):
         raise fail("fail.mlm_not_tied", what=phrase("the token embedding's weight after loading a new decoder.weight "
                    "into the head"), why="why.mlm_untied")
+    # the embedding's parameter given new data (not copied into the old storage): the same parameter sees it, a
+    # parameter of its own sharing the old storage (nn.Parameter(embedding.weight), .data = ...) does not
+    fresh = _table(957)
+    emb.read(blocks._rebind_embedding_weight, fresh)
+    if changed(m.state_dict()["decoder.weight"], fresh):
+        raise fail("fail.mlm_not_tied", what=phrase("decoder.weight after the embedding's parameter got new data"),
+                   why="why.mlm_untied")
 
 
 @grader("mlm_head", "mlm.oracle", weight=2)
@@ -388,6 +403,10 @@ def test_mlm_oracle(student):
     expect_array(m(hidden), b.mlm_head(state, hidden), phrase("the MLM logits, (2, 7, 23): LN(gelu(dense(h))) Eᵀ + b"),
                  **TORCH, hint="hint.mlm_forward",
                  diagnoses={"why.mlm_relu": lambda: b.mlm_head(state, hidden, activation="relu")})
+    # the MLM loss trains the encoder: its gradient must reach the hidden states
+    _, (grad,), _ = m.grad(hidden.clone().requires_grad_(True), grad_outputs=[t.randn(B, T, V, seed=957)])
+    if grad is None or not changed(grad, torch.zeros_like(grad)):
+        raise fail("fail.no_grad", what=phrase("the hidden states given to the head"), hint="hint.mlm_forward")
 
 
 # --- mlm_loss ---------------------------------------------------------------------------------------
@@ -478,6 +497,20 @@ def test_cls_dropout(student):
         return m
 
     expect_dropout(build, lambda m: m(tokens), b.classifier(state, tokens, None, H, N), "SentenceClassifier")
+    # the classifier's weight zeroed: the logits are its bias whatever dropout does to h_[CLS]; dropout on the logits shows
+    m = build(0.5)
+    load(m, {**state, "classifier.weight": torch.zeros(2, D, dtype=DT)})
+    expect_dropout_inside(m, lambda m: m(tokens), state["classifier.bias"], "SentenceClassifier",
+                          phrase("on the state of [CLS], before the classifier"))
+
+
+@grader("sentence_classifier", "cls.fine_tunes")
+def test_cls_fine_tunes_bert(student):
+    m, _ = _classifier(student, seed=976)
+    tokens = _tokens(977, lengths=[T, 5])
+    _, _, grads = m.grad(tokens, grad_outputs=[t.randn(B, 2, seed=978)])
+    if not any(g is not None and changed(g, torch.zeros_like(g)) for k, g in grads.items() if k.startswith("bert.")):
+        raise fail("fail.cls_frozen", hint="hint.cls_forward")
 
 
 # --- the checkpoint ---------------------------------------------------------------------------------
