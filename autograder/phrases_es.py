@@ -9,6 +9,7 @@ names of variables (x, w, y, q, k, v, W_q, d_k) and Python values stay as they a
 from __future__ import annotations
 
 PHRASES_ES: dict[str, str] = {
+    "every row of pos_emb.weight": "todas las filas de pos_emb.weight",
     "decoder.weight after the embedding's parameter got new data": "decoder.weight después de dar datos nuevos al parámetro del embedding",
     "the hidden states given to the head": "los estados ocultos que recibe la cabeza",
     "on the state of [CLS], before the classifier": "sobre el estado de [CLS], antes del clasificador",

@@ -331,7 +331,7 @@ class _Guarded:
 def _guarded(name: str, owner: LocalStudent, trusted: Mapping[str, Any], globals_of: Any,
              fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn`` with the student's output captured, a time limit and the forbidden-call spy."""
-    spy = _ForbiddenSpy(owner.forbidden, *_trusted_code(trusted.values()))
+    spy = _ForbiddenSpy(owner.forbidden, *_trusted_code(trusted.values()), derivatives=name.endswith(".backward"))
     args, kwargs = _materialised(args), _materialised(kwargs)  # the grader's handles: the objects they hold
     out, err = io.StringIO(), io.StringIO()
     try:
@@ -567,8 +567,12 @@ class _ForbiddenSpy:
     """
 
     def __init__(self, forbidden: tuple[str, ...], trusted_code: frozenset[Any] = frozenset(),
-                 trusted_classes: frozenset[type] = frozenset()) -> None:
+                 trusted_classes: frozenset[type] = frozenset(), *, derivatives: bool = False) -> None:
         self.patterns = {q.rsplit(".", 1)[-1]: q for q in forbidden}
+        # Backpropagating through a forward pass runs the derivative kernels of its ops
+        # (aten.native_layer_norm_backward for a trusted LayerNorm) with no Python frame on the stack;
+        # the forward ops were judged when they ran, so in a backward pass those kernels are not calls.
+        self.derivatives = derivatives
         self.trusted_code = trusted_code
         self.trusted_classes = trusted_classes
         self.seen: list[str] = []
@@ -600,6 +604,8 @@ class _ForbiddenSpy:
         return self
 
     def _note(self, op_name: str) -> None:
+        if self.derivatives and "_backward" in op_name:
+            return
         for pattern, qualified in self.patterns.items():
             if pattern in op_name and qualified not in self.seen and not self._inside_trusted_code():
                 self.seen.append(qualified)

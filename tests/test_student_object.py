@@ -114,3 +114,78 @@ def test_a_class_built_on_a_course_block_is_refused_and_an_own_class_is_not():
 def test_every_layer_item_of_stage_06_forbids_the_attention_built_in():
     for item in ("multi_head_attention", "encoder_layer", "decoder_layer", "encoder_decoder", "transformer"):
         assert MHA_FORWARD in registry.item(item).forbidden
+
+
+LAYER_NORM = "torch.nn.functional.layer_norm"
+NORMED = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Normed(nn.Module):
+    """Stage 09's BertEmbeddings in small: a trusted LayerNorm on the student's own parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(4, 6))
+        self.norm = LayerNorm(6)
+
+    def forward(self, x):
+        return self.norm(x * self.w)
+
+
+class OwnNorm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(4, 6))
+
+    def forward(self, x):
+        return F.layer_norm(x * self.w, (6,))
+
+
+class _Sneaky(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return F.layer_norm(g, (6,)) * 0 + 2 * g  # a forbidden call made by the student's own backward
+
+
+class SneakyBackward(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(4, 6))
+
+    def forward(self, x):
+        return _Sneaky.apply(x * self.w)
+'''
+
+
+def _normed_student():
+    namespace = {"__name__": "__student__"}
+    exec(compile(NORMED, "<student>", "exec"), namespace)  # noqa: S102 - a student's notebook
+    return LocalStudent(namespace, forbidden=(LAYER_NORM,))
+
+
+def test_backpropagating_through_a_trusted_block_is_not_a_forbidden_call():
+    """The backward pass runs aten.native_layer_norm_backward for the trusted LayerNorm with no Python
+    frame on the stack: a gradient check on a module built on trusted blocks must not zero the item
+    (it did: stage 09's check that positions are learned scored a correct BertEmbeddings 0)."""
+    x = torch.randn(4, 6)
+    m = _normed_student().build("Normed", trusted={"LayerNorm": blocks.LayerNorm})
+    _, _, grads = m.grad(x, grad_outputs=[torch.randn(4, 6)])
+    assert grads["w"] is not None and grads["w"].abs().sum() > 0
+
+
+def test_a_forbidden_call_is_still_seen_in_the_forward_and_in_the_students_own_backward():
+    x = torch.randn(4, 6)
+    student = _normed_student()
+    with pytest.raises(ForbiddenCall, match="layer_norm"):
+        student.build("OwnNorm").grad(x, grad_outputs=[torch.randn(4, 6)])
+    with pytest.raises(ForbiddenCall, match="layer_norm"):
+        student.build("SneakyBackward").grad(x, grad_outputs=[torch.randn(4, 6)])

@@ -121,6 +121,11 @@ def test_emb_positions_are_learned_and_start_at_zero(student):
     tokens = _tokens(906, b=1, n=MAX_LEN)  # every position of the table
     expect_array(m(tokens), b.embeddings(state, tokens), phrase("the embeddings of a sequence of max_len = {max_len} tokens", max_len=MAX_LEN),
                  **TORCH, hint="hint.emb_sum", diagnoses=_emb_mistakes(state, tokens, None))
+    # learned: the gradient reaches every row of the position table (a detached table trains nothing)
+    _, _, grads = m.grad(tokens, grad_outputs=[t.randn(1, MAX_LEN, D, seed=908)])
+    grad = grads.get("pos_emb.weight")
+    if grad is None or (grad.abs().sum(-1) == 0).any():
+        raise fail("fail.no_grad", what=phrase("every row of pos_emb.weight"), hint="hint.emb_sum")
 
 
 @grader("bert_embeddings", "emb.dropout")
