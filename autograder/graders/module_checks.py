@@ -143,13 +143,26 @@ def expect_dropout(build: Callable[[float], Any], call: Callable[[Any], torch.Te
         raise fail("fail.dropout_ignored", name=name, hint="hint.dropout_module")
 
 
+def in_training(m: Any, call: Callable[[Any], torch.Tensor]) -> torch.Tensor:
+    """``call(m)`` with ``m`` in training mode (the seed set here only makes a kernel run repeatable: the
+    checks built on it hold for any dropout mask, as they must where the student's process draws it)."""
+    m.train()
+    torch.manual_seed(0)
+    return call(m)
+
+
+def dropout_shows(m: Any, call: Callable[[Any], torch.Tensor]) -> bool:
+    """Whether training mode changes ``call(m)``, for a module whose weights leave one place for dropout."""
+    m.eval()
+    quiet = call(m)
+    return changed(in_training(m, call), quiet)
+
+
 def expect_dropout_inside(m: Any, call: Callable[[Any], torch.Tensor], bias: torch.Tensor, name: str,
                           where: str) -> None:
     """``m`` has dropout 0.5 and its last projection's weight zeroed, so in training mode its output is
     exactly that projection's bias whatever dropout does before it; dropout after it shows."""
-    m.train()
-    torch.manual_seed(0)
-    got = call(m)
+    got = in_training(m, call)
     if changed(got, bias.expand_as(got)):
         raise fail("fail.dropout_on_output", name=name, where=where, hint="hint.dropout_module")
 
@@ -157,11 +170,7 @@ def expect_dropout_inside(m: Any, call: Callable[[Any], torch.Tensor], bias: tor
 def expect_residual_dropout(m: Any, call: Callable[[Any], torch.Tensor], name: str) -> None:
     """``m`` has dropout 0.5 and every sub-layer's last weight zeroed (its output a constant), so only
     the dropout on the residual branches, x + Dropout(Sublayer(x)), can make training mode differ."""
-    m.eval()
-    quiet = call(m)
-    m.train()
-    torch.manual_seed(0)
-    if not changed(call(m), quiet):
+    if not dropout_shows(m, call):
         raise fail("fail.dropout_residual", name=name, hint="hint.residual_dropout")
 
 
@@ -170,11 +179,7 @@ def expect_dropout_before_norm(m: Any, call: Callable[[Any], torch.Tensor], name
     sub-layer outputs exactly 0 and a post-LN layer, norm(x + Dropout(Sublayer(x))), computes the same
     in training mode as in eval mode. A dropout after add & norm, dropout(norm(x + sublayer(x))), or on
     the residual stream itself shows: training mode differs (issue 11, item 10)."""
-    m.eval()
-    quiet = call(m)
-    m.train()
-    torch.manual_seed(0)
-    if changed(call(m), quiet):
+    if dropout_shows(m, call):
         raise fail("fail.dropout_after_norm", name=name, why="why.dropout_after_norm")
 
 

@@ -26,11 +26,13 @@ from autograder.graders import training_oracles as readers
 from autograder.graders.module_checks import (
     TORCH,
     changed,
+    dropout_shows,
     expect_dropout,
     expect_dropout_inside,
     expect_parameters,
     expect_raises,
     expect_submodules,
+    in_training,
     load,
 )
 
@@ -159,9 +161,7 @@ def test_csa_dropout(student):
     m = build(0.5)
     load(m, {**state, "w_v.weight": torch.zeros(D, D, dtype=DT), "w_o.weight": torch.eye(D, dtype=DT),
              "w_o.bias": torch.zeros(D, dtype=DT)})
-    m.train()
-    torch.manual_seed(0)
-    heads = out(m).reshape(B, T, H, DK)
+    heads = in_training(m, out).reshape(B, T, H, DK)
     bias = state["w_v.bias"].reshape(H, DK)
     share = (heads * bias).sum(-1, keepdim=True) / (bias * bias).sum(-1, keepdim=True)
     if changed(heads, share * bias, atol=1e-9):
@@ -275,9 +275,7 @@ def test_block_dropout(student):
     m = build(0.5)
     load(m, {**state, "attn.w_o.weight": torch.zeros(D, D, dtype=DT), "mlp.linear2.weight": torch.zeros(D, FF, dtype=DT),
              "mlp.linear2.bias": torch.zeros(D, dtype=DT)})
-    m.train()
-    torch.manual_seed(0)
-    added, bias = out(m) - x, state["attn.w_o.bias"].expand(B, T, D)
+    added, bias = in_training(m, out) - x, state["attn.w_o.bias"].expand(B, T, D)
     on_branch = ((added.abs() < 1e-9) | ((added - 2 * bias).abs() < 1e-9)).all() and changed(added, bias)
     if not on_branch:
         raise fail("fail.block_dropout_place", hint="hint.block")
@@ -393,11 +391,7 @@ def test_gpt_dropout(student):
                                       ({**quiet, "ln_f.weight": torch.zeros(D, dtype=DT)}, False, "fail.gpt_dropout_place")):
         m = build(0.5)
         load(m, weights)
-        m.eval()
-        calm = out(m)
-        m.train()
-        torch.manual_seed(0)
-        if changed(out(m), calm) != must_change:
+        if dropout_shows(m, out) != must_change:
             raise fail(key, hint="hint.gpt_forward")
 
 
